@@ -106,7 +106,9 @@ impl Custom {
 
     /// Serialised size in bytes, for the per-object limits (5 KB, 1 KB for reactions).
     pub fn encoded_len(&self) -> usize {
-        serde_json::to_vec(&self.0).map(|v| v.len()).unwrap_or(usize::MAX)
+        serde_json::to_vec(&self.0)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX)
     }
 
     /// Checks the size limit and that no key is a built-in field name.

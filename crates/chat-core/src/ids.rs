@@ -253,7 +253,10 @@ impl Cid {
         let (kind, id) = value
             .split_once(':')
             .ok_or_else(|| Error::invalid("cid", "must have the form type:id"))?;
-        Ok(Self::new(ChannelTypeName::parse(kind)?, ChannelId::parse(id)?))
+        Ok(Self::new(
+            ChannelTypeName::parse(kind)?,
+            ChannelId::parse(id)?,
+        ))
     }
 
     /// The channel type.

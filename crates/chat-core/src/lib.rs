@@ -5,7 +5,9 @@
 //! events out. See ARCHITECTURE.md for the crate graph and invariants.
 
 pub mod custom;
+pub mod engine;
 pub mod error;
+pub mod fanout;
 pub mod ids;
 pub mod model;
 pub mod permissions;

@@ -244,8 +244,14 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2024-01-15T10:30:00.123456Z");
         assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
         assert_eq!(YEAR_ONE.to_rfc3339(), "0001-01-01T00:00:00.000000Z");
-        assert_eq!(Timestamp::parse_rfc3339("0001-01-01T00:00:00Z"), Some(YEAR_ONE));
-        assert_eq!(Timestamp::from_micros(-1).to_rfc3339(), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(
+            Timestamp::parse_rfc3339("0001-01-01T00:00:00Z"),
+            Some(YEAR_ONE)
+        );
+        assert_eq!(
+            Timestamp::from_micros(-1).to_rfc3339(),
+            "1969-12-31T23:59:59.999999Z"
+        );
     }
 
     #[test]
@@ -264,7 +270,10 @@ mod tests {
             Timestamp::parse_rfc3339("2024-01-15T10:30:00.123456789Z"),
             Some(base.plus_micros(123_456))
         );
-        assert_eq!(Timestamp::parse_rfc3339("2024-02-29T00:00:00Z").map(|_| ()), Some(()));
+        assert_eq!(
+            Timestamp::parse_rfc3339("2024-02-29T00:00:00Z").map(|_| ()),
+            Some(())
+        );
         for bad in [
             "",
             "2024-01-15",

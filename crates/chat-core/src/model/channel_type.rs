@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ChannelTypeName;
-use crate::permissions::{default_grants, Grants, GrantModifiers};
+use crate::permissions::{default_grants, GrantModifiers, Grants};
 use crate::time::Timestamp;
 
 /// Default `max_message_length`.

@@ -6,12 +6,15 @@ mod eval;
 mod fields;
 mod page;
 mod parse;
+#[cfg(test)]
+mod tests;
+mod views;
 
+pub use eval::{compare, matches, FieldSource, FieldValue};
+pub use fields::{ChannelField, Field, FieldKind, MemberField, UserField};
 pub use page::{select_window, MessageCursor, MessagePage};
-// PLACEHOLDER until the query helper lands
-pub type ChannelField = String;
-pub type UserField = String;
-pub type MemberField = String;
+pub use parse::{parse_filter, parse_sort};
+pub use views::{ChannelView, MemberView, UserView};
 
 use crate::ids::{Cid, UserId};
 use crate::time::Timestamp;

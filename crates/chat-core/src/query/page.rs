@@ -78,9 +78,8 @@ pub fn select_window<'a>(
             .position(|m| &m.id == id)
             .ok_or_else(|| StoreError::not_found("message", id))
     };
-    let before = |end: usize| -> Vec<&'a Message> {
-        visible[end.saturating_sub(limit)..end].to_vec()
-    };
+    let before =
+        |end: usize| -> Vec<&'a Message> { visible[end.saturating_sub(limit)..end].to_vec() };
     let after = |start: usize| -> Vec<&'a Message> {
         visible[start..(start + limit).min(visible.len())].to_vec()
     };

@@ -14,8 +14,7 @@ use crate::time::Timestamp;
 
 bitflags::bitflags! {
     /// Per-user flags on one message. Stored only when non-empty.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-    #[serde(transparent)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MessageFlags: u32 {
         /// The user was mentioned.
         const MENTIONED = 1;
@@ -27,6 +26,19 @@ bitflags::bitflags! {
         const HAS_ALERT = 1 << 3;
         /// The message was sent to the user directly (1:1 channel).
         const PRIVATE = 1 << 4;
+    }
+}
+
+// Stored as the plain integer (a column in Postgres), not as flag names.
+impl Serialize for MessageFlags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.bits())
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageFlags {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self::from_bits_retain(u32::deserialize(d)?))
     }
 }
 
@@ -71,9 +83,10 @@ pub fn unread_count(counters: &ChannelCounters, read: &ReadState) -> u64 {
         (counters.truncated_seq, 0)
     };
     let span = counters.last_seq.saturating_sub(from);
-    let deleted_after = counters.deleted_seqs.len()
-        - counters.deleted_seqs.partition_point(|&s| s <= from);
-    span.saturating_sub(deleted_after as u64).saturating_sub(own)
+    let deleted_after =
+        counters.deleted_seqs.len() - counters.deleted_seqs.partition_point(|&s| s <= from);
+    span.saturating_sub(deleted_after as u64)
+        .saturating_sub(own)
 }
 
 /// A thread participant's cursor.
@@ -161,7 +174,8 @@ mod tests {
     #[test]
     fn table() {
         // (last_seq, truncated_seq, deleted, cursor, own, expected)
-        let cases: &[(u64, u64, &[u64], u64, u64, u64)] = &[
+        type Case = (u64, u64, &'static [u64], u64, u64, u64);
+        let cases: &[Case] = &[
             (0, 0, &[], 0, 0, 0),
             (10, 0, &[], 0, 0, 10),
             (10, 0, &[], 10, 0, 0),

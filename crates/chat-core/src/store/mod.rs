@@ -15,13 +15,13 @@
 use async_trait::async_trait;
 
 use crate::error::StoreResult;
+use crate::ids::ChannelTypeName;
 use crate::ids::{AppId, Cid, MessageId, UserId};
+use crate::model::ThreadSummary;
 use crate::model::{App, Channel, ChannelCounters, ChannelType, Member, Message, Reaction, User};
 use crate::query::{ChannelQuery, MemberQuery, MessagePage, UserQuery};
 use crate::read_state::{MessageFlags, ReadState, ThreadRead};
 use crate::time::Timestamp;
-use crate::ids::ChannelTypeName;
-use crate::model::ThreadSummary;
 
 /// Apps (tenants).
 #[async_trait]
@@ -114,11 +114,14 @@ pub trait ChannelStore: Send + Sync {
     /// Atomically: sets `truncated_at`/`truncated_by`, `counters.truncated_seq =
     /// last_seq`, clears `deleted_seqs`, sets `last_message_at` to none; with `hard`,
     /// removes messages created at or before `at` (and their reactions and flags).
-    async fn truncate_channel(&self, app: &AppId, cid: &Cid, spec: Truncate)
-        -> StoreResult<Channel>;
+    async fn truncate_channel(
+        &self,
+        app: &AppId,
+        cid: &Cid,
+        spec: Truncate,
+    ) -> StoreResult<Channel>;
     /// Filter, sort (ties by cid ascending), offset, limit, as seen by `query.user`.
-    async fn query_channels(&self, app: &AppId, query: &ChannelQuery)
-        -> StoreResult<Vec<Channel>>;
+    async fn query_channels(&self, app: &AppId, query: &ChannelQuery) -> StoreResult<Vec<Channel>>;
 }
 
 /// Memberships.
@@ -344,8 +347,12 @@ pub trait ReadStore: Send + Sync {
         at: Timestamp,
     ) -> StoreResult<ReadState>;
     /// Read cursors of a channel's members, by user id, at most `limit`.
-    async fn channel_reads(&self, app: &AppId, cid: &Cid, limit: usize)
-        -> StoreResult<Vec<ReadState>>;
+    async fn channel_reads(
+        &self,
+        app: &AppId,
+        cid: &Cid,
+        limit: usize,
+    ) -> StoreResult<Vec<ReadState>>;
     /// The user's cursor in every channel they are a member of, with its counters.
     async fn user_reads(
         &self,
@@ -396,8 +403,14 @@ pub trait ReadStore: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-    AppStore + UserStore + ChannelTypeStore + ChannelStore + MemberStore + MessageStore
-    + ReactionStore + ReadStore
+    AppStore
+    + UserStore
+    + ChannelTypeStore
+    + ChannelStore
+    + MemberStore
+    + MessageStore
+    + ReactionStore
+    + ReadStore
 {
 }
 

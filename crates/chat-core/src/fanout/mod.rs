@@ -1,0 +1,12 @@
+//! Fan-out: the typed events commands produce, and who receives them.
+//!
+//! Core decides *who* (pure functions over membership and watch facts); transports decide
+//! *how* (sockets, queues, cross-node bus). The wire encoding lives in the server.
+
+mod event;
+mod pubsub;
+mod recipients;
+
+pub use event::{Audience, Event, EventKind};
+pub use pubsub::{LocalPubSub, PubSub, PubSubError};
+pub use recipients::{plan, Delivery, Form, WatchIndex};
