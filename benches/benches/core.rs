@@ -47,6 +47,7 @@ fn recipients(c: &mut Criterion) {
         Timestamp::default(),
     );
     let event = Event {
+        app: chat_core::ids::AppId::new_unchecked("bench"),
         kind: EventKind::MessageNew { message },
         created_at: Timestamp::default(),
         cid: Some(cid),

@@ -37,10 +37,12 @@ impl ChannelAccess {
         if actor.bypasses_permissions() {
             return true;
         }
-        let Some(user) = &actor.user else {
-            return false;
+        let anonymous = crate::ids::Role::new_unchecked(crate::ids::roles::ANONYMOUS);
+        let role = match &actor.user {
+            Some(user) => user.role_for_team(self.channel.team.as_deref()),
+            // Anonymous connections act with the `anonymous` role's grants.
+            None => &anonymous,
         };
-        let role = user.role_for_team(self.channel.team.as_deref());
         let member = self.member.as_ref().filter(|m| m.is_joined());
         let subject = permissions::Subject {
             user_role: role,

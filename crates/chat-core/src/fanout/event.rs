@@ -1,13 +1,15 @@
 //! Typed events: what each command produced. The server encodes them to Stream JSON.
 
 use crate::custom::Custom;
-use crate::ids::{Cid, MessageId, UserId};
+use crate::ids::{AppId, Cid, MessageId, UserId};
 use crate::model::{Channel, Member, Message, Reaction, User};
 use crate::time::Timestamp;
 
 /// One event, with who it is addressed to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
+    /// The app (tenant) it happened in.
+    pub app: AppId,
     /// What happened.
     pub kind: EventKind,
     /// When.
@@ -183,6 +185,23 @@ pub enum EventKind {
         /// The pending membership.
         member: Member,
     },
+    /// A user started watching the channel (first connection of theirs to watch it).
+    WatchingStart {
+        /// Watcher.
+        user: UserId,
+    },
+    /// A user stopped watching the channel (last connection of theirs stopped).
+    WatchingStop {
+        /// Watcher.
+        user: UserId,
+    },
+    /// A user went online or offline.
+    PresenceChanged {
+        /// The user, as stored.
+        user: User,
+        /// Online now.
+        online: bool,
+    },
     /// A user's profile changed.
     UserUpdated {
         /// The user after.
@@ -217,6 +236,9 @@ impl EventKind {
             Self::MemberRemoved { .. } => "MemberRemoved",
             Self::NotificationInvited { .. } => "NotificationInvited",
             Self::UserUpdated { .. } => "UserUpdated",
+            Self::WatchingStart { .. } => "WatchingStart",
+            Self::WatchingStop { .. } => "WatchingStop",
+            Self::PresenceChanged { .. } => "PresenceChanged",
         }
     }
 

@@ -147,6 +147,7 @@ impl ChatEngine {
         let events = added
             .iter()
             .map(|member| Event {
+                app: actor.app.id.clone(),
                 kind: EventKind::MemberAdded {
                     member: member.clone(),
                 },

@@ -23,6 +23,7 @@ impl ChatEngine {
         let now = self.clock.now();
         channel.deleted_at = Some(now);
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::ChannelDeleted {
                 channel: channel.clone(),
             },

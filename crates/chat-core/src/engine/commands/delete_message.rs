@@ -40,6 +40,7 @@ impl ChatEngine {
             deleted.deleted_at = Some(now);
         }
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::MessageDeleted {
                 message: deleted.clone(),
                 hard,

@@ -42,6 +42,7 @@ impl ChatEngine {
             .delete_reaction(app, message_id, &user, kind)
             .await?;
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::ReactionDeleted {
                 message: message.clone(),
                 reaction: reaction.clone(),

@@ -205,6 +205,7 @@ impl ChatEngine {
             return Ok(Outcome::quiet((access, false)));
         }
         let mut events = vec![Event {
+            app: actor.app.id.clone(),
             kind: EventKind::ChannelCreated {
                 channel: channel.clone(),
             },
@@ -214,6 +215,7 @@ impl ChatEngine {
             audience: Audience::Users(Vec::new()),
         }];
         events.extend(members.into_iter().map(|member| Event {
+            app: actor.app.id.clone(),
             kind: EventKind::MemberAdded { member },
             created_at: now,
             cid: Some(cid.clone()),

@@ -32,6 +32,7 @@ impl ChatEngine {
         })
         .await?;
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::ChannelHidden {
                 user: user.clone(),
                 clear_history,
@@ -61,6 +62,7 @@ impl ChatEngine {
         })
         .await?;
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::ChannelVisible { user: user.clone() },
             created_at: member.updated_at,
             cid: Some(cid.clone()),

@@ -52,6 +52,7 @@ impl ChatEngine {
         let mut events = Vec::with_capacity(2);
         if user.privacy.read_receipts {
             events.push(Event {
+                app: actor.app.id.clone(),
                 kind: EventKind::MessageRead {
                     user: user.id.clone(),
                     last_read_message_id: read.last_read_message_id.clone(),
@@ -64,6 +65,7 @@ impl ChatEngine {
             });
         }
         events.push(Event {
+            app: actor.app.id.clone(),
             kind: EventKind::NotificationMarkRead {
                 user: user.id.clone(),
             },

@@ -35,6 +35,7 @@ impl ChatEngine {
         let channel = self.channel_access(actor, cid).await?.channel;
         let unread = unread_count(&channel.counters, &read);
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::NotificationMarkUnread {
                 user: user.clone(),
                 first_unread_message_id: message_id.clone(),

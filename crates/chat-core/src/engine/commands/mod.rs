@@ -3,6 +3,8 @@
 
 mod add_members;
 mod channel_state;
+mod channel_types;
+mod update_app;
 mod create_app;
 mod delete_channel;
 mod delete_message;
@@ -33,6 +35,7 @@ mod upsert_users;
 
 pub use add_members::{AddMembers, MemberInput};
 pub use channel_state::{ChannelState, StateOptions};
+pub use channel_types::MAX_CHANNEL_TYPES;
 pub use create_app::NewApp;
 pub use get_or_create_channel::{ChannelData, ChannelTarget, GetOrCreateChannel};
 pub use partial_update_users::UserPatch;

@@ -158,6 +158,7 @@ impl ChatEngine {
             })
             .await?;
             events.push(Event {
+                app: actor.app.id.clone(),
                 kind: EventKind::UserUpdated { user: user.clone() },
                 created_at: user.updated_at,
                 cid: None,

@@ -53,6 +53,7 @@ impl ChatEngine {
         let events = removed
             .iter()
             .map(|member| Event {
+                app: actor.app.id.clone(),
                 kind: EventKind::MemberRemoved {
                     member: member.clone(),
                 },

@@ -63,6 +63,7 @@ impl ChatEngine {
             }
         };
         let event = Event {
+            app: actor.app.id.clone(),
             kind,
             created_at: self.clock.now(),
             cid: Some(cid.clone()),

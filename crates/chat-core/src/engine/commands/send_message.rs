@@ -226,6 +226,7 @@ impl ChatEngine {
         let message = inserted.message;
         let audience = super::update_message::message_audience(&message);
         let mut events = vec![Event {
+            app: actor.app.id.clone(),
             kind: EventKind::MessageNew {
                 message: message.clone(),
             },
@@ -235,6 +236,7 @@ impl ChatEngine {
             audience,
         }];
         events.extend(inserted.unhidden.into_iter().map(|user| Event {
+            app: actor.app.id.clone(),
             kind: EventKind::ChannelVisible { user: user.clone() },
             created_at: now,
             cid: Some(input.cid.clone()),

@@ -90,6 +90,7 @@ impl ChatEngine {
             .removed
             .iter()
             .map(|r| Event {
+                app: actor.app.id.clone(),
                 kind: EventKind::ReactionDeleted {
                     message: change.message.clone(),
                     reaction: r.clone(),
@@ -112,6 +113,7 @@ impl ChatEngine {
             }
         };
         events.push(Event {
+            app: actor.app.id.clone(),
             kind,
             created_at: now,
             cid: Some(change.message.cid.clone()),

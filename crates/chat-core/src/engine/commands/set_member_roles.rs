@@ -64,6 +64,7 @@ impl ChatEngine {
             })
             .await?;
             events.push(Event {
+                app: actor.app.id.clone(),
                 kind: EventKind::MemberUpdated {
                     member: member.clone(),
                 },

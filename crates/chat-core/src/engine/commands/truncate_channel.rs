@@ -48,6 +48,7 @@ impl ChatEngine {
             )
             .await?;
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::ChannelTruncated {
                 channel: channel.clone(),
                 message: None,

@@ -81,6 +81,7 @@ impl ChatEngine {
         })
         .await?;
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::ChannelUpdated {
                 channel: channel.clone(),
                 message: None,

@@ -93,6 +93,7 @@ impl ChatEngine {
         })
         .await?;
         let event = Event {
+            app: actor.app.id.clone(),
             kind: EventKind::MessageUpdated {
                 message: message.clone(),
             },

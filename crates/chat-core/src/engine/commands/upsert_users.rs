@@ -142,6 +142,7 @@ impl ChatEngine {
             let (user, created) = user;
             if !created {
                 events.push(Event {
+                    app: actor.app.id.clone(),
                     kind: EventKind::UserUpdated { user: user.clone() },
                     created_at: user.updated_at,
                     cid: None,
