@@ -15,6 +15,9 @@
 //! different channels never contend, except for the one hash insert that reserves a
 //! message id app-wide.
 //!
+//! Reads hide nothing: truncated messages and hidden history are the reader's
+//! `MessagePage::created_after`, as the conformance suite specifies.
+//!
 //! # Lock order
 //!
 //! Locks are only ever acquired in this order (a thread holding one may take a later one,

@@ -117,7 +117,7 @@ async fn deleting_a_channel_frees_its_message_ids_and_user_links() {
 
     let id = MessageId::new_unchecked("m1");
     assert!(store
-        .get_messages(&app(), &[id.clone()])
+        .get_messages(&app(), std::slice::from_ref(&id))
         .await
         .unwrap()
         .is_empty());
