@@ -10,7 +10,19 @@
 //!   it with `version + 1` and return it. `insert_*` store version 1. Counter fields
 //!   (`Channel::counters`, `Message::{seq, counted, thread, reactions}`) are never taken
 //!   from the caller on update: they belong to the atomic methods.
-//! - Lists come back in the documented order, deterministically.
+//! - Lists come back in the documented order, deterministically. String tie-breaks (ids,
+//!   cids) compare bytes (Postgres: `COLLATE "C"`). Where no order is documented, callers
+//!   must not rely on one.
+//! - Reads hide nothing on their own: soft-deleted messages are listed (with `deleted_at`),
+//!   truncated or hidden history is excluded only through `MessagePage::created_after`,
+//!   and `query_channels` applies exactly the filter it is given.
+//! - Details pinned down by the conformance suite: a second soft delete succeeds and counts
+//!   nothing; a reaction group whose count reaches zero disappears; caller-supplied counters
+//!   are ignored on create; a new read cursor has `last_read_at` = the member's
+//!   `created_at`; `mark_read(Latest)` points `last_read_message_id` at the newest undeleted
+//!   channel-list message, `mark_unread` at the channel-list message just before `from`;
+//!   writes that change content outside `update_*` (un-hiding, soft delete, truncate) bump
+//!   `version`, so a stale update cannot undo them.
 
 use async_trait::async_trait;
 

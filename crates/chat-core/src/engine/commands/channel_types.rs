@@ -15,7 +15,9 @@ fn require_server(actor: &Actor) -> Result<()> {
     if actor.server {
         Ok(())
     } else {
-        Err(Error::denied("channel types can only be managed server-side"))
+        Err(Error::denied(
+            "channel types can only be managed server-side",
+        ))
     }
 }
 
@@ -32,7 +34,10 @@ impl ChatEngine {
         validate_config(&config)?;
         let app = &actor.app.id;
         if self.store.list_channel_types(app).await?.len() >= MAX_CHANNEL_TYPES {
-            return Err(Error::invalid("name", format!("an app has at most {MAX_CHANNEL_TYPES} channel types")));
+            return Err(Error::invalid(
+                "name",
+                format!("an app has at most {MAX_CHANNEL_TYPES} channel types"),
+            ));
         }
         let now = self.clock.now();
         let ty = ChannelType {
@@ -65,7 +70,11 @@ impl ChatEngine {
     }
 
     /// A channel type; `NotFound` if missing.
-    pub async fn get_channel_type(&self, actor: &Actor, name: &ChannelTypeName) -> Result<ChannelType> {
+    pub async fn get_channel_type(
+        &self,
+        actor: &Actor,
+        name: &ChannelTypeName,
+    ) -> Result<ChannelType> {
         self.store
             .get_channel_type(&actor.app.id, name)
             .await?
@@ -102,7 +111,10 @@ impl ChatEngine {
 
 fn validate_config(c: &ChannelConfig) -> Result<()> {
     if !(1..=20_000).contains(&c.max_message_length) {
-        return Err(Error::invalid("max_message_length", "must be between 1 and 20000"));
+        return Err(Error::invalid(
+            "max_message_length",
+            "must be between 1 and 20000",
+        ));
     }
     Ok(())
 }

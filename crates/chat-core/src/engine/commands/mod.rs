@@ -4,7 +4,6 @@
 mod add_members;
 mod channel_state;
 mod channel_types;
-mod update_app;
 mod create_app;
 mod delete_channel;
 mod delete_message;
@@ -29,6 +28,7 @@ mod send_reaction;
 mod set_member_roles;
 mod truncate_channel;
 mod unread_counts;
+mod update_app;
 mod update_channel;
 mod update_message;
 mod upsert_users;

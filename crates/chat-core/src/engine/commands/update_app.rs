@@ -7,9 +7,15 @@ use crate::model::{App, AppSettings};
 
 impl ChatEngine {
     /// Applies `change` to the app's settings under optimistic concurrency.
-    pub async fn update_app(&self, actor: &Actor, change: impl Fn(&mut AppSettings) -> Result<()>) -> Result<App> {
+    pub async fn update_app(
+        &self,
+        actor: &Actor,
+        change: impl Fn(&mut AppSettings) -> Result<()>,
+    ) -> Result<App> {
         if !actor.server {
-            return Err(Error::denied("app settings can only be changed server-side"));
+            return Err(Error::denied(
+                "app settings can only be changed server-side",
+            ));
         }
         retry_on_conflict(|| async {
             let mut app = self

@@ -1,0 +1,207 @@
+//! Delivery: takes events off the bus, resolves who receives them (`fanout::plan` over the
+//! app's socket registry), encodes each event's shared body once and queues frames.
+//! Per-recipient parts (unread counters) are added only to the forms that carry them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chat_core::fanout::{plan, Audience, Event, EventKind, Form, PubSub};
+use chat_core::ids::{ConnectionId, UserId};
+use chat_core::model::App;
+use chat_core::read_state::UnreadSummary;
+use chat_transport_ws::{Frame, SendOutcome, SocketHandler};
+use serde_json::{Map, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::ApiError;
+use crate::present::Loaded;
+use crate::state::AppState;
+use crate::wire;
+
+/// Runs until the bus closes: one task, so events of a channel keep their order.
+pub async fn run(state: Arc<AppState>) {
+    let mut rx = state.bus.subscribe();
+    loop {
+        match rx.recv().await {
+            Ok(event) => {
+                if let Err(e) = deliver(&state, &event).await {
+                    tracing::warn!(error = %e, event = event.kind.name(), "event not delivered");
+                    metrics::counter!("chat_events_dropped_total").increment(1);
+                }
+            }
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(lost = n, "delivery fell behind the bus");
+                metrics::counter!("chat_events_dropped_total").increment(n);
+            }
+            Err(RecvError::Closed) => break,
+        }
+    }
+}
+
+/// Whether a form of this event carries the recipient's unread counters.
+fn personal(kind: &EventKind, form: Form) -> bool {
+    match kind {
+        EventKind::MessageNew { .. } => form == Form::Notification,
+        EventKind::NotificationMarkRead { .. } | EventKind::NotificationMarkUnread { .. } => true,
+        _ => false,
+    }
+}
+
+async fn app_of(state: &AppState, event: &Event) -> Result<Arc<App>, ApiError> {
+    state
+        .engine
+        .store()
+        .get_app(&event.app)
+        .await
+        .map_err(chat_core::Error::from)?
+        .map(Arc::new)
+        .ok_or_else(|| ApiError::not_found("app", event.app.as_str()))
+}
+
+/// Encodes an event (shared body, no per-recipient counters) for a route's response.
+pub async fn encode_event(
+    state: &AppState,
+    app: &Arc<App>,
+    event: &Event,
+    notification: bool,
+) -> Result<Value, ApiError> {
+    Ok(Value::Object(
+        encode_map(state, app, event, notification).await?,
+    ))
+}
+
+async fn encode_map(
+    state: &AppState,
+    app: &Arc<App>,
+    event: &Event,
+    notification: bool,
+) -> Result<Map<String, Value>, ApiError> {
+    let registry = state.registry(&app.id);
+    let ids = wire::user_ids_for_event(event);
+    let messages: Vec<_> = match &event.kind {
+        EventKind::MessageNew { message }
+        | EventKind::MessageUpdated { message }
+        | EventKind::MessageDeleted { message, .. }
+        | EventKind::ReactionNew { message, .. }
+        | EventKind::ReactionUpdated { message, .. }
+        | EventKind::ReactionDeleted { message, .. } => vec![message.clone()],
+        _ => Vec::new(),
+    };
+    let loaded = Loaded::load(state, &app.id, None, ids, &messages).await?;
+    let channel = match (&event.cid, notification) {
+        (Some(cid), true) => {
+            let actor = chat_core::engine::Actor::server(app.clone());
+            state.engine.channel_access(&actor, cid).await.ok()
+        }
+        _ => None,
+    };
+    let extra = wire::EventExtra {
+        watcher_count: event.cid.as_ref().map(|cid| registry.watcher_count(cid)),
+        channel: channel.as_ref(),
+    };
+    Ok(loaded.with(|ctx| wire::event(event, ctx, notification, &extra)))
+}
+
+async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
+    let registry = state.registry(&event.app);
+    let members: Vec<UserId> = match (&event.audience, &event.cid) {
+        (Audience::Channel | Audience::ChannelUsers(_), Some(cid))
+            if event.kind.notification_target().is_some() =>
+        {
+            state
+                .engine
+                .store()
+                .member_ids(&event.app, cid)
+                .await
+                .map_err(chat_core::Error::from)?
+        }
+        _ => Vec::new(),
+    };
+    let deliveries = plan(event, &members, registry.as_ref());
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let app = app_of(state, event).await?;
+    let droppable = event.kind.is_droppable();
+    // Index 0: the channel form, 1: the notification form; each encoded once per event.
+    let mut shared: [Option<(Map<String, Value>, Bytes)>; 2] = [None, None];
+    let mut summaries: HashMap<UserId, UnreadSummary> = HashMap::new();
+    let mut delivered = 0u64;
+    for d in deliveries {
+        let notification = d.form == Form::Notification;
+        let slot = &mut shared[usize::from(notification)];
+        if slot.is_none() {
+            let map = encode_map(state, &app, event, notification).await?;
+            let bytes = Bytes::from(
+                serde_json::to_vec(&map).map_err(|e| ApiError::internal(e.to_string()))?,
+            );
+            *slot = Some((map, bytes));
+        }
+        let Some((map, bytes)) = slot.as_ref() else {
+            continue;
+        };
+        let payload = if personal(&event.kind, d.form) {
+            if !summaries.contains_key(&d.user) {
+                let s = state.engine.unread_counts(&event.app, &d.user).await?;
+                summaries.insert(d.user.clone(), s);
+            }
+            let mut own = map.clone();
+            if let Some(s) = summaries.get(&d.user) {
+                wire::add_unread(&mut own, s);
+            }
+            Bytes::from(serde_json::to_vec(&own).map_err(|e| ApiError::internal(e.to_string()))?)
+        } else {
+            bytes.clone()
+        };
+        match registry.send(&d.connection, Frame { payload, droppable }) {
+            SendOutcome::Queued => delivered += 1,
+            SendOutcome::Dropped | SendOutcome::Closed => {
+                metrics::counter!("chat_events_dropped_total").increment(1)
+            }
+        }
+    }
+    metrics::counter!("chat_events_delivered_total").increment(delivered);
+    Ok(())
+}
+
+/// Inbound socket callbacks for one app.
+pub struct Handler {
+    /// Shared state.
+    pub state: Arc<AppState>,
+    /// The app the sockets belong to.
+    pub app: Arc<App>,
+}
+
+impl SocketHandler for Handler {
+    fn on_text(&self, conn: &ConnectionId, user: &UserId, text: &str) {
+        tracing::debug!(%conn, %user, len = text.len(), "ignored client frame");
+    }
+
+    fn on_close(&self, _conn: &ConnectionId, user: &UserId, watched: Vec<chat_core::ids::Cid>) {
+        let registry = self.state.registry(&self.app.id);
+        let now = self.state.engine.clock().now();
+        for cid in watched {
+            if registry.is_watching(user, &cid) {
+                continue;
+            }
+            let event = Event {
+                app: self.app.id.clone(),
+                kind: EventKind::WatchingStop { user: user.clone() },
+                created_at: now,
+                cid: Some(cid),
+                actor: Some(user.clone()),
+                audience: Audience::Channel,
+            };
+            let bus = self.state.bus.clone();
+            tokio::spawn(async move {
+                let _ = bus.publish(Arc::new(event)).await;
+            });
+        }
+    }
+
+    fn health_frame(&self, conn: &ConnectionId, _user: &UserId) -> Bytes {
+        let v = wire::health_check(conn.as_str(), None, self.state.engine.clock().now());
+        Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
+    }
+}
