@@ -78,7 +78,7 @@ async fn encode_map(
     notification: bool,
 ) -> Result<Map<String, Value>, ApiError> {
     let registry = state.registry(&app.id);
-    let ids = wire::user_ids_for_event(event);
+    let mut ids = wire::user_ids_for_event(event);
     let messages: Vec<_> = match &event.kind {
         EventKind::MessageNew { message }
         | EventKind::MessageUpdated { message }
@@ -88,19 +88,38 @@ async fn encode_map(
         | EventKind::ReactionDeleted { message, .. } => vec![message.clone()],
         _ => Vec::new(),
     };
-    let loaded = Loaded::load(state, &app.id, None, ids, &messages).await?;
-    let channel = match (&event.cid, notification) {
-        (Some(cid), true) => {
+    // Channel events and notification forms carry the channel (with its config).
+    let channel = match &event.cid {
+        Some(cid) if notification || carries_channel(&event.kind) => {
             let actor = chat_core::engine::Actor::server(app.clone());
             state.engine.channel_access(&actor, cid).await.ok()
         }
         _ => None,
     };
+    if let Some(access) = &channel {
+        ids.extend(wire::user_ids_for_access(access));
+    }
+    let loaded = Loaded::load(state, &app.id, None, ids, &messages).await?;
     let extra = wire::EventExtra {
         watcher_count: event.cid.as_ref().map(|cid| registry.watcher_count(cid)),
         channel: channel.as_ref(),
     };
     Ok(loaded.with(|ctx| wire::event(event, ctx, notification, &extra)))
+}
+
+/// Events whose payload includes the channel object.
+fn carries_channel(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::ChannelCreated { .. }
+            | EventKind::ChannelUpdated { .. }
+            | EventKind::ChannelDeleted { .. }
+            | EventKind::ChannelTruncated { .. }
+            | EventKind::ChannelHidden { .. }
+            | EventKind::ChannelVisible { .. }
+            | EventKind::NotificationMarkRead { .. }
+            | EventKind::NotificationInvited { .. }
+    )
 }
 
 async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {

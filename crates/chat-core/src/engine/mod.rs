@@ -78,11 +78,14 @@ impl Actor {
         self.user.as_ref().map(|u| &u.id)
     }
 
-    /// The acting user, or an `Invalid` error naming `field` (server calls must say who).
+    /// The acting user. Without one, server calls get an `Invalid` error naming `field`
+    /// (they must say who acts); anonymous clients are refused (`PermissionDenied`).
     pub fn require_user(&self, field: &'static str) -> crate::Result<&User> {
-        self.user
-            .as_ref()
-            .ok_or_else(|| crate::Error::invalid(field, "an acting user is required"))
+        match (&self.user, self.server) {
+            (Some(user), _) => Ok(user),
+            (None, true) => Err(crate::Error::invalid(field, "an acting user is required")),
+            (None, false) => Err(crate::Error::denied("anonymous users cannot do this")),
+        }
     }
 
     /// Whether permission checks are skipped for this actor.

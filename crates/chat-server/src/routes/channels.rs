@@ -136,7 +136,7 @@ async fn state_reply(
         watch(state, ctx, &access).await;
     }
     let cs = state.engine.load_state(actor, access, &opts).await?;
-    present::channel_state(state, &ctx.app.id, actor.user_id(), &cs, actor.server).await
+    present::channel_state(state, &ctx.app.id, actor.user_id(), &cs, false).await
 }
 
 async fn get_or_create(
@@ -223,7 +223,7 @@ pub async fn query_channels(
             .as_ref()
             .map(|m| &m.user_id)
             .or(actor.user_id());
-        out.push(present::channel_state(&state, &ctx.app.id, viewer, cs, actor.server).await?);
+        out.push(present::channel_state(&state, &ctx.app.id, viewer, cs, false).await?);
     }
     Ok(Reply::with("channels", Value::Array(out)))
 }

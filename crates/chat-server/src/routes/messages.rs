@@ -47,8 +47,7 @@ pub async fn send(
         .publish(state.engine.send_message(&actor, cmd).await?)
         .await;
     metrics::counter!("chat_messages_ingested_total").increment(1);
-    let encoded =
-        present::message(&state, &ctx.app.id, actor.user_id(), &sent, actor.server).await?;
+    let encoded = present::message(&state, &ctx.app.id, actor.user_id(), &sent, false).await?;
     Ok(Reply::with("message", encoded))
 }
 

@@ -1,0 +1,225 @@
+//! Black-box WebSocket behaviour: handshake errors, caps, health checks, notifications.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{TestServer, WAIT};
+use serde_json::json;
+
+#[tokio::test]
+async fn connect_with_a_bad_token_gets_a_connection_error_frame() {
+    let s = TestServer::start().await;
+    let bad = s.with_token(&chat_server::auth::user_token(
+        "wrong-secret",
+        "mallory",
+        None,
+        None,
+    ));
+    let err = bad
+        .connect("mallory", json!({"id": "mallory"}))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("connection.error"), "{text}");
+    assert!(text.contains("\"code\":43"), "{text}");
+}
+
+#[tokio::test]
+async fn connect_upserts_the_user_and_refuses_a_mismatched_id() {
+    let s = TestServer::start().await;
+    let carol = s.user("carol");
+    let ws = carol
+        .connect(
+            "carol",
+            json!({"id": "carol", "name": "Carol", "color": "green", "role": "admin"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ws.me["id"], "carol");
+    assert_eq!(ws.me["name"], "Carol");
+    assert_eq!(ws.me["color"], "green");
+    assert_eq!(
+        ws.me["role"], "user",
+        "clients cannot make themselves admin"
+    );
+    assert!(ws.connection_id.len() > 5);
+    let err = carol
+        .connect("carol", json!({"id": "dave"}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("\"code\":5"), "{err}");
+}
+
+#[tokio::test]
+async fn development_apps_cap_sockets_per_user_at_three() {
+    let s = TestServer::start().await;
+    let mut sockets = Vec::new();
+    for _ in 0..3 {
+        sockets.push(s.connect("erin").await.1);
+    }
+    let err = s
+        .user("erin")
+        .connect("erin", json!({"id": "erin"}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("\"code\":9"), "{err}");
+    let closed = sockets.pop().unwrap();
+    closed.close().await.unwrap();
+    // The cap frees up once the server has seen the close; retry until it has.
+    let mut again = None;
+    for _ in 0..200 {
+        match s.user("erin").connect("erin", json!({"id": "erin"})).await {
+            Ok(ws) => {
+                again = Some(ws);
+                break;
+            }
+            Err(_) => tokio::task::yield_now().await,
+        }
+    }
+    assert!(again.is_some(), "a slot frees up after a close");
+}
+
+#[tokio::test]
+async fn client_health_checks_are_answered() {
+    let s = TestServer::start().await;
+    let (_, mut ws) = s.connect("frank").await;
+    ws.send_json(&json!({"type": "health.check", "client_id": "x"}))
+        .await
+        .unwrap();
+    let answer = ws.wait_for("health.check", WAIT).await.unwrap();
+    assert_eq!(answer["connection_id"], ws.connection_id.as_str());
+}
+
+#[tokio::test]
+async fn members_not_watching_get_notification_forms() {
+    let s = TestServer::start().await;
+    s.users(&["alice", "bob", "carol"]).await;
+    let (alice, _alice_ws) = s.connect("alice").await;
+    let (_bob, mut bob_ws) = s.connect("bob").await;
+    alice
+        .post(
+            "/channels/messaging/n1/query",
+            &json!({"data": {"members": ["alice", "bob"]}}),
+        )
+        .await
+        .unwrap();
+    let added = bob_ws
+        .wait_for("notification.added_to_channel", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(added["channel"]["cid"], "messaging:n1");
+    alice
+        .post(
+            "/channels/messaging/n1/message",
+            &json!({"message": {"text": "ping"}}),
+        )
+        .await
+        .unwrap();
+    let note = bob_ws
+        .wait_for("notification.message_new", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(note["message"]["text"], "ping");
+    assert_eq!(note["channel"]["cid"], "messaging:n1");
+    assert_eq!(note["total_unread_count"], 1);
+    assert_eq!(note["unread_channels"], 1);
+    alice
+        .post("/channels/messaging/n1", &json!({"add_members": ["carol"]}))
+        .await
+        .unwrap();
+    let removed = alice
+        .post(
+            "/channels/messaging/n1",
+            &json!({"remove_members": ["bob"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    let gone = bob_ws
+        .wait_for("notification.removed_from_channel", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(gone["cid"], "messaging:n1");
+}
+
+#[tokio::test]
+async fn a_non_member_watching_a_private_channel_receives_nothing() {
+    let s = TestServer::start().await;
+    s.users(&["alice", "bob", "eve"]).await;
+    let (alice, _a) = s.connect("alice").await;
+    let (eve, mut eve_ws) = s.connect("eve").await;
+    alice
+        .post(
+            "/channels/messaging/secret/query",
+            &json!({"data": {"members": ["alice", "bob"]}}),
+        )
+        .await
+        .unwrap();
+    let refused = eve
+        .post("/channels/messaging/secret/query", &json!({"watch": true}))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    alice
+        .post(
+            "/channels/messaging/secret/message",
+            &json!({"message": {"text": "hidden"}}),
+        )
+        .await
+        .unwrap();
+    // A marker event to eve's own socket proves everything before it was delivered.
+    eve.post(
+        "/channels/messaging/eve-own/query",
+        &json!({"data": {"members": ["eve"]}, "watch": true}),
+    )
+    .await
+    .unwrap();
+    eve.post(
+        "/channels/messaging/eve-own/message",
+        &json!({"message": {"text": "marker"}}),
+    )
+    .await
+    .unwrap();
+    loop {
+        let frame = eve_ws.next_json(WAIT).await.unwrap();
+        assert_ne!(frame["message"]["text"], "hidden", "{frame}");
+        if frame["message"]["text"] == "marker" {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn anonymous_users_read_livestream_but_cannot_write() {
+    let s = TestServer::start().await;
+    s.users(&["host"]).await;
+    let host = s.user("host");
+    host.post(
+        "/channels/livestream/show/query",
+        &json!({"data": {"members": ["host"]}}),
+    )
+    .await
+    .unwrap();
+    host.post(
+        "/channels/livestream/show/message",
+        &json!({"message": {"text": "welcome"}}),
+    )
+    .await
+    .unwrap();
+    let anon = chat_server::client::Client::new(&s.base, s.key(), None);
+    let state = anon
+        .post("/channels/livestream/show/query", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(state.status, 200, "{}", state.body);
+    assert_eq!(state.body["messages"][0]["text"], "welcome");
+    let write = anon
+        .post(
+            "/channels/livestream/show/message",
+            &json!({"message": {"text": "hi"}}),
+        )
+        .await
+        .unwrap();
+    common::assert_error(&write, 403, 17);
+}
