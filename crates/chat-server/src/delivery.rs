@@ -119,6 +119,8 @@ fn carries_channel(kind: &EventKind) -> bool {
             | EventKind::ChannelVisible { .. }
             | EventKind::NotificationMarkRead { .. }
             | EventKind::NotificationInvited { .. }
+            | EventKind::NotificationInviteAccepted { .. }
+            | EventKind::NotificationInviteRejected { .. }
     )
 }
 
@@ -199,6 +201,19 @@ impl SocketHandler for Handler {
 
     fn on_close(&self, _conn: &ConnectionId, user: &UserId, watched: Vec<chat_core::ids::Cid>) {
         let registry = self.state.registry(&self.app.id);
+        if registry.user_connection_count(user) == 0 {
+            let (state, app, id) = (self.state.clone(), self.app.clone(), user.clone());
+            tokio::spawn(async move {
+                let found = state
+                    .engine
+                    .store()
+                    .get_users(&app.id, std::slice::from_ref(&id))
+                    .await;
+                if let Ok(Some(user)) = found.map(|v| v.into_iter().next()) {
+                    announce_presence(&state, &app, user, false).await;
+                }
+            });
+        }
         let now = self.state.engine.clock().now();
         for cid in watched {
             if registry.is_watching(user, &cid) {
@@ -223,4 +238,45 @@ impl SocketHandler for Handler {
         let v = wire::health_check(conn.as_str(), None, self.state.engine.clock().now());
         Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
     }
+}
+
+/// Tells the users who share a watched channel with `user` that it went online or offline
+/// (`user.presence.changed`, once per real transition; invisible users stay silent).
+pub async fn announce_presence(
+    state: &AppState,
+    app: &App,
+    user: chat_core::model::User,
+    online: bool,
+) {
+    if user.invisible {
+        return;
+    }
+    let registry = state.registry(&app.id);
+    let memberships = match state.engine.store().memberships(&app.id, &user.id).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "presence not announced");
+            return;
+        }
+    };
+    let mut audience: Vec<UserId> = memberships
+        .iter()
+        .flat_map(|m| registry.watchers(&m.cid))
+        .map(|(_, u)| u)
+        .filter(|u| *u != user.id)
+        .collect();
+    audience.sort();
+    audience.dedup();
+    if audience.is_empty() {
+        return;
+    }
+    let event = Event {
+        app: app.id.clone(),
+        created_at: state.engine.clock().now(),
+        cid: None,
+        actor: Some(user.id.clone()),
+        kind: EventKind::PresenceChanged { user, online },
+        audience: Audience::Users(audience),
+    };
+    let _ = state.bus.publish(Arc::new(event)).await;
 }

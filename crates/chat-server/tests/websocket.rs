@@ -223,3 +223,82 @@ async fn anonymous_users_read_livestream_but_cannot_write() {
         .unwrap();
     common::assert_error(&write, 403, 17);
 }
+
+#[tokio::test]
+async fn invites_are_notified_and_answered() {
+    let s = TestServer::start().await;
+    s.users(&["alice", "bob"]).await;
+    let (alice, _a) = s.connect("alice").await;
+    let (bob, mut bob_ws) = s.connect("bob").await;
+    alice
+        .post(
+            "/channels/messaging/club/query",
+            &json!({"data": {"members": ["alice"]}}),
+        )
+        .await
+        .unwrap();
+    let invited = alice
+        .post("/channels/messaging/club", &json!({"invites": ["bob"]}))
+        .await
+        .unwrap();
+    assert_eq!(invited.status, 200, "{}", invited.body);
+    let note = bob_ws.wait_for("notification.invited", WAIT).await.unwrap();
+    assert_eq!(note["member"]["user_id"], "bob");
+    assert_eq!(note["member"]["invited"], true);
+    let before = bob
+        .post("/channels/messaging/club/query", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        before.status, 403,
+        "a pending invitee is not a member yet: {}",
+        before.body
+    );
+    let accepted = bob
+        .post("/channels/messaging/club", &json!({"accept_invite": true}))
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    bob_ws
+        .wait_for("notification.invite_accepted", WAIT)
+        .await
+        .unwrap();
+    let after = bob
+        .post("/channels/messaging/club/query", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(after.status, 200, "{}", after.body);
+    let again = bob
+        .post("/channels/messaging/club", &json!({"reject_invite": true}))
+        .await
+        .unwrap();
+    common::assert_error(&again, 400, 4);
+}
+
+#[tokio::test]
+async fn presence_changes_reach_users_watching_a_shared_channel() {
+    let s = TestServer::start().await;
+    s.users(&["alice", "bob"]).await;
+    let (alice, mut alice_ws) = s.connect("alice").await;
+    alice
+        .post(
+            "/channels/messaging/p/query",
+            &json!({"data": {"members": ["alice", "bob"]}, "watch": true}),
+        )
+        .await
+        .unwrap();
+    let (_bob, bob_ws) = s.connect("bob").await;
+    let online = alice_ws
+        .wait_for("user.presence.changed", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(online["user"]["id"], "bob");
+    assert_eq!(online["user"]["online"], true);
+    bob_ws.close().await.unwrap();
+    let offline = alice_ws
+        .wait_for("user.presence.changed", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(offline["user"]["id"], "bob");
+    assert_eq!(offline["user"]["online"], false);
+}

@@ -666,6 +666,7 @@ pub async fn distinct_channels(store: Arc<dyn Store>) {
                 cid: one.value.0.channel.cid.clone(),
                 members: vec![MemberInput::new(UserId::parse("alice").unwrap())],
                 hide_history_before: None,
+                invite: false,
             },
         )
         .await;
@@ -898,6 +899,7 @@ pub async fn members(store: Arc<dyn Store>) {
                 cid: cid.clone(),
                 members: vec![MemberInput::new(UserId::parse("carol").unwrap())],
                 hide_history_before: Some(now),
+                invite: false,
             },
         )
         .await
@@ -945,4 +947,43 @@ pub async fn members(store: Arc<dyn Store>) {
         w.send("carol", &cid, "still here?").await,
         Err(Error::PermissionDenied(_))
     ));
+}
+
+/// Invites: a pending invitee is not a member until it accepts; a second answer is refused.
+pub async fn invites(store: Arc<dyn Store>) {
+    let w = World::new(store, &["alice", "bob"]).await;
+    let cid = w.channel("messaging", "inv", "alice", &["alice"]).await;
+    let out = w
+        .engine
+        .add_members(
+            &w.as_user("alice"),
+            AddMembers {
+                cid: cid.clone(),
+                members: vec![MemberInput::new(UserId::parse("bob").unwrap())],
+                hide_history_before: None,
+                invite: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(out.value[0].invited);
+    assert!(out
+        .events
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::NotificationInvited { member } if member.user_id.as_str() == "bob")));
+    assert!(matches!(
+        w.send("bob", &cid, "early").await,
+        Err(Error::PermissionDenied(_))
+    ));
+    let accepted = w
+        .engine
+        .answer_invite(&w.as_user("bob"), &cid, true)
+        .await
+        .unwrap();
+    assert!(accepted.value.invite_accepted_at.is_some());
+    w.send("bob", &cid, "joined")
+        .await
+        .expect("an accepted invitee is a member");
+    let twice = w.engine.answer_invite(&w.as_user("bob"), &cid, false).await;
+    assert!(matches!(twice, Err(Error::Invalid { .. })), "{twice:?}");
 }

@@ -277,6 +277,7 @@ macro_rules! __conformance_cases {
                 users,
                 events,
                 members,
+                invites,
             }
         }
     };

@@ -202,6 +202,16 @@ pub enum EventKind {
         /// Online now.
         online: bool,
     },
+    /// The invitee accepted (to the invitee's connections).
+    NotificationInviteAccepted {
+        /// The membership after.
+        member: Member,
+    },
+    /// The invitee rejected (to the invitee's connections).
+    NotificationInviteRejected {
+        /// The membership after.
+        member: Member,
+    },
     /// A user's profile changed.
     UserUpdated {
         /// The user after.
@@ -236,6 +246,8 @@ impl EventKind {
             Self::MemberRemoved { .. } => "MemberRemoved",
             Self::NotificationInvited { .. } => "NotificationInvited",
             Self::UserUpdated { .. } => "UserUpdated",
+            Self::NotificationInviteAccepted { .. } => "NotificationInviteAccepted",
+            Self::NotificationInviteRejected { .. } => "NotificationInviteRejected",
             Self::WatchingStart { .. } => "WatchingStart",
             Self::WatchingStop { .. } => "WatchingStop",
             Self::PresenceChanged { .. } => "PresenceChanged",

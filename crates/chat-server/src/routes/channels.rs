@@ -283,7 +283,8 @@ fn user_ids(field: &str, v: &Value) -> Result<Vec<UserId>, ApiError> {
         .collect()
 }
 
-/// `POST /channels/{type}/{id}`: the multi-purpose update (endpoints.md §4.3).
+/// `POST /channels/{type}/{id}`: the multi-purpose update (endpoints.md §4.3). Every part of
+/// the body is decoded before anything is applied, so bad input changes nothing.
 pub async fn update(
     State(state): State<Arc<AppState>>,
     Path((kind, id)): Path<(String, String)>,
@@ -293,62 +294,33 @@ pub async fn update(
     let cid = cid_of(&kind, &id)?;
     let actor = ctx.actor(&state, body_user_id(&body)?.as_ref()).await?;
     let engine = &state.engine;
-    let mut did = false;
-    if let Some(data) = body.get("data") {
-        let (data, _, _) = wire::channel_request(data)?;
-        state
-            .publish(
-                engine
-                    .update_channel(
-                        &actor,
-                        UpdateChannel {
-                            cid: cid.clone(),
-                            data,
-                        },
-                    )
-                    .await?,
-            )
-            .await;
-        did = true;
-    }
-    if let Some(add) = body.get("add_members") {
-        let members = wire::member_inputs(add)?;
-        let hide_before = match body.get("hide_history_before").and_then(Value::as_str) {
-            Some(s) => Some(Timestamp::parse_rfc3339(s).ok_or_else(|| {
-                ApiError::invalid_field("hide_history_before", "must be an RFC3339 time")
-            })?),
-            None if body
-                .get("hide_history")
-                .and_then(Value::as_bool)
-                .unwrap_or(false) =>
-            {
-                Some(engine.clock().now())
-            }
-            None => None,
-        };
-        state
-            .publish(
-                engine
-                    .add_members(
-                        &actor,
-                        AddMembers {
-                            cid: cid.clone(),
-                            members,
-                            hide_history_before: hide_before,
-                        },
-                    )
-                    .await?,
-            )
-            .await;
-        did = true;
-    }
-    if let Some(remove) = body.get("remove_members") {
-        let users = user_ids("remove_members", remove)?;
-        state
-            .publish(engine.remove_members(&actor, &cid, users).await?)
-            .await;
-        did = true;
-    }
+    let data = body
+        .get("data")
+        .map(wire::channel_request)
+        .transpose()?
+        .map(|(d, _, _)| d);
+    let add = body
+        .get("add_members")
+        .map(wire::member_inputs)
+        .transpose()?;
+    let invites = body.get("invites").map(wire::member_inputs).transpose()?;
+    let hide_before = match body.get("hide_history_before").and_then(Value::as_str) {
+        Some(s) => Some(Timestamp::parse_rfc3339(s).ok_or_else(|| {
+            ApiError::invalid_field("hide_history_before", "must be an RFC3339 time")
+        })?),
+        None if body
+            .get("hide_history")
+            .and_then(Value::as_bool)
+            .unwrap_or(false) =>
+        {
+            Some(engine.clock().now())
+        }
+        None => None,
+    };
+    let remove = body
+        .get("remove_members")
+        .map(|v| user_ids("remove_members", v))
+        .transpose()?;
     let mut roles = Vec::new();
     if let Some(v) = body.get("add_moderators") {
         roles.extend(
@@ -389,20 +361,73 @@ pub async fn update(
             });
         }
     }
+    let answer = match (
+        body.get("accept_invite").and_then(Value::as_bool),
+        body.get("reject_invite").and_then(Value::as_bool),
+    ) {
+        (Some(true), Some(true)) => {
+            return Err(
+                ApiError::input("accept_invite and reject_invite cannot both be true").into(),
+            )
+        }
+        (Some(true), _) => Some(true),
+        (_, Some(true)) => Some(false),
+        _ => None,
+    };
+    let nothing = data.is_none()
+        && add.is_none()
+        && invites.is_none()
+        && remove.is_none()
+        && roles.is_empty()
+        && answer.is_none();
+    if nothing {
+        return Err(ApiError::input(
+            "nothing to update: send data, add_members, remove_members, invites, accept_invite, reject_invite, add_moderators, demote_moderators or assign_roles",
+        )
+        .into());
+    }
+    if let Some(data) = data {
+        state
+            .publish(
+                engine
+                    .update_channel(
+                        &actor,
+                        UpdateChannel {
+                            cid: cid.clone(),
+                            data,
+                        },
+                    )
+                    .await?,
+            )
+            .await;
+    }
+    for (members, invite) in [(add, false), (invites, true)] {
+        if let Some(members) = members {
+            let input = AddMembers {
+                cid: cid.clone(),
+                members,
+                hide_history_before: hide_before,
+                invite,
+            };
+            state
+                .publish(engine.add_members(&actor, input).await?)
+                .await;
+        }
+    }
+    if let Some(users) = remove {
+        state
+            .publish(engine.remove_members(&actor, &cid, users).await?)
+            .await;
+    }
     if !roles.is_empty() {
         state
             .publish(engine.set_member_roles(&actor, &cid, roles).await?)
             .await;
-        did = true;
     }
-    if body.get("invites").is_some()
-        || body.get("accept_invite").is_some()
-        || body.get("reject_invite").is_some()
-    {
-        return Err(ApiError::input("invites are not supported yet").into());
-    }
-    if !did {
-        return Err(ApiError::input("nothing to update: send data, add_members, remove_members, add_moderators, demote_moderators or assign_roles").into());
+    if let Some(accept) = answer {
+        state
+            .publish(engine.answer_invite(&actor, &cid, accept).await?)
+            .await;
     }
     Ok(Reply(Value::Object(
         channel_and_members(&state, &ctx, &actor, &cid).await?,

@@ -48,6 +48,8 @@ struct Accepted {
     user: UserId,
     first_frame: Bytes,
     connection: ConnectionId,
+    /// Set when this socket takes the user from offline to online.
+    announce_online: Option<User>,
 }
 
 pub async fn connect(State(state): State<Arc<AppState>>, mut req: Request) -> Response {
@@ -84,6 +86,12 @@ pub async fn connect(State(state): State<Arc<AppState>>, mut req: Request) -> Re
         match accepted {
             Ok(a) => {
                 let registry = task_state.registry(&a.app.id);
+                if let Some(user) = a.announce_online.clone() {
+                    let (state, app) = (task_state.clone(), a.app.clone());
+                    tokio::spawn(async move {
+                        crate::delivery::announce_presence(&state, &app, user, true).await;
+                    });
+                }
                 let handler = Arc::new(Handler {
                     state: task_state.clone(),
                     app: a.app.clone(),
@@ -145,6 +153,7 @@ async fn accept(
         None => Value::Object(Map::new()),
     };
     let connection = ConnectionId::generate();
+    let mut announce_online = None;
     let (user, me) = match credential {
         Credential::Server => {
             return Err(ApiError::new(
@@ -191,6 +200,9 @@ async fn accept(
             if let Some(m) = me.as_object_mut() {
                 m.insert("online".into(), Value::Bool(!user.invisible));
             }
+            if registry.user_connection_count(&user.id) == 0 {
+                announce_online = Some(user.clone());
+            }
             (user.id, me)
         }
     };
@@ -202,6 +214,7 @@ async fn accept(
         user,
         first_frame,
         connection,
+        announce_online,
     })
 }
 

@@ -144,7 +144,9 @@ pub fn user_ids_for_event(event: &Event) -> Vec<UserId> {
         EventKind::MemberAdded { member }
         | EventKind::MemberUpdated { member }
         | EventKind::MemberRemoved { member }
-        | EventKind::NotificationInvited { member } => ids.push(member.user_id.clone()),
+        | EventKind::NotificationInvited { member }
+        | EventKind::NotificationInviteAccepted { member }
+        | EventKind::NotificationInviteRejected { member } => ids.push(member.user_id.clone()),
         // The user travels inside the event.
         EventKind::PresenceChanged { .. } | EventKind::UserUpdated { .. } => {}
     }

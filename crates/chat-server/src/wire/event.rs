@@ -58,6 +58,8 @@ pub fn event_type(kind: &EventKind, notification: bool) -> &str {
         EventKind::MemberRemoved { .. } if notification => "notification.removed_from_channel",
         EventKind::MemberRemoved { .. } => "member.removed",
         EventKind::NotificationInvited { .. } => "notification.invited",
+        EventKind::NotificationInviteAccepted { .. } => "notification.invite_accepted",
+        EventKind::NotificationInviteRejected { .. } => "notification.invite_rejected",
         EventKind::WatchingStart { .. } => "user.watching.start",
         EventKind::WatchingStop { .. } => "user.watching.stop",
         EventKind::PresenceChanged { .. } => "user.presence.changed",
@@ -88,7 +90,9 @@ fn subject(kind: &EventKind) -> Option<&UserId> {
         EventKind::MemberAdded { member }
         | EventKind::MemberUpdated { member }
         | EventKind::MemberRemoved { member }
-        | EventKind::NotificationInvited { member } => Some(&member.user_id),
+        | EventKind::NotificationInvited { member }
+        | EventKind::NotificationInviteAccepted { member }
+        | EventKind::NotificationInviteRejected { member } => Some(&member.user_id),
         EventKind::ChannelCreated { .. }
         | EventKind::ChannelUpdated { .. }
         | EventKind::ChannelDeleted { .. }
@@ -229,7 +233,9 @@ pub fn event(
         EventKind::MemberUpdated { member: m } => {
             obj.set("member", member_obj(m, created_by, ctx).build())
         }
-        EventKind::NotificationInvited { member: m } => obj
+        EventKind::NotificationInvited { member: m }
+        | EventKind::NotificationInviteAccepted { member: m }
+        | EventKind::NotificationInviteRejected { member: m } => obj
             .set("member", member_obj(m, created_by, ctx).build())
             .opt("channel", access_channel()),
         EventKind::WatchingStart { .. } | EventKind::WatchingStop { .. } => obj,

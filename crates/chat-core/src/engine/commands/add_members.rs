@@ -86,6 +86,8 @@ pub struct AddMembers {
     pub members: Vec<MemberInput>,
     /// New members do not see messages created before this.
     pub hide_history_before: Option<Timestamp>,
+    /// Add them as pending invites (they join when they accept).
+    pub invite: bool,
 }
 
 impl ChatEngine {
@@ -137,6 +139,7 @@ impl ChatEngine {
             .map(|m| {
                 let mut member = m.into_member(input.cid.clone(), now)?;
                 member.history_visible_from = input.hide_history_before;
+                member.invited = input.invite;
                 Ok(member)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -144,9 +147,9 @@ impl ChatEngine {
             .store
             .add_members(&actor.app.id, &input.cid, members)
             .await?;
-        let events = added
-            .iter()
-            .map(|member| Event {
+        let mut events = Vec::with_capacity(added.len() * 2);
+        for member in &added {
+            events.push(Event {
                 app: actor.app.id.clone(),
                 kind: EventKind::MemberAdded {
                     member: member.clone(),
@@ -155,8 +158,20 @@ impl ChatEngine {
                 cid: Some(input.cid.clone()),
                 actor: actor.user_id().cloned(),
                 audience: Audience::Channel,
-            })
-            .collect();
+            });
+            if member.invited {
+                events.push(Event {
+                    app: actor.app.id.clone(),
+                    kind: EventKind::NotificationInvited {
+                        member: member.clone(),
+                    },
+                    created_at: now,
+                    cid: Some(input.cid.clone()),
+                    actor: actor.user_id().cloned(),
+                    audience: Audience::Users(vec![member.user_id.clone()]),
+                });
+            }
+        }
         Ok(Outcome {
             value: added,
             events,

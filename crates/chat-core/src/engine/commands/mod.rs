@@ -2,6 +2,7 @@
 //! `Result<Outcome<T>>` (or a plain value for reads).
 
 mod add_members;
+mod answer_invite;
 mod channel_state;
 mod channel_types;
 mod create_app;
