@@ -50,12 +50,8 @@ fn personal(kind: &EventKind, form: Form) -> bool {
 
 async fn app_of(state: &AppState, event: &Event) -> Result<Arc<App>, ApiError> {
     state
-        .engine
-        .store()
-        .get_app(&event.app)
-        .await
-        .map_err(chat_core::Error::from)?
-        .map(Arc::new)
+        .app_by_id(&event.app)
+        .await?
         .ok_or_else(|| ApiError::not_found("app", event.app.as_str()))
 }
 

@@ -82,6 +82,25 @@ impl AppState {
         }))
     }
 
+    /// The app with this id: from the cache when an api-key lookup already loaded it.
+    pub async fn app_by_id(&self, id: &AppId) -> Result<Option<Arc<App>>, ApiError> {
+        let cached = self
+            .apps
+            .read()
+            .ok()
+            .and_then(|m| m.values().find(|a| &a.id == id).cloned());
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let found = self
+            .engine
+            .store()
+            .get_app(id)
+            .await
+            .map_err(chat_core::Error::from)?;
+        Ok(found.map(|app| self.refresh_app(app)))
+    }
+
     /// Replaces the cached copy of an app after an update.
     pub fn refresh_app(&self, app: App) -> Arc<App> {
         let app = Arc::new(app);

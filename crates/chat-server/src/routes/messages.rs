@@ -183,23 +183,7 @@ pub async fn send_reaction(
                 .await?,
         )
         .await;
-    let mut out = Map::new();
-    out.insert(
-        "message".into(),
-        present::message(&state, &ctx.app.id, actor.user_id(), &m, false).await?,
-    );
-    let reaction = present::reactions(
-        &state,
-        &ctx.app.id,
-        actor.user_id(),
-        std::slice::from_ref(&r),
-    )
-    .await?;
-    out.insert(
-        "reaction".into(),
-        reaction.into_iter().next().unwrap_or(Value::Null),
-    );
-    Ok(Reply(Value::Object(out)))
+    message_and_reaction(&state, &ctx, &actor, &m, &r).await
 }
 
 pub async fn delete_reaction(
@@ -218,18 +202,24 @@ pub async fn delete_reaction(
                 .await?,
         )
         .await;
+    message_and_reaction(&state, &ctx, &actor, &m, &r).await
+}
+
+/// The `{message, reaction}` reply of the reaction routes.
+async fn message_and_reaction(
+    state: &AppState,
+    ctx: &Ctx,
+    actor: &chat_core::engine::Actor,
+    m: &chat_core::model::Message,
+    r: &chat_core::model::Reaction,
+) -> ApiResult {
+    let viewer = actor.user_id();
     let mut out = Map::new();
     out.insert(
         "message".into(),
-        present::message(&state, &ctx.app.id, actor.user_id(), &m, false).await?,
+        present::message(state, &ctx.app.id, viewer, m, false).await?,
     );
-    let reaction = present::reactions(
-        &state,
-        &ctx.app.id,
-        actor.user_id(),
-        std::slice::from_ref(&r),
-    )
-    .await?;
+    let reaction = present::reactions(state, &ctx.app.id, viewer, std::slice::from_ref(r)).await?;
     out.insert(
         "reaction".into(),
         reaction.into_iter().next().unwrap_or(Value::Null),
