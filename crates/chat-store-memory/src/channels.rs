@@ -129,12 +129,10 @@ impl ChannelStore for MemoryStore {
         // Everything that can fail first, in lock order; then the infallible cleanup.
         let mut map = write(&state.channels, "channels")?;
         let mut links = write(&state.user_links, "user links")?;
-        let mut index = write(&state.message_index, "message index")?;
+        let mut index = state.message_index.lock_all()?;
         st.deleted = true;
         for id in st.messages.keys() {
-            if index.get(id) == Some(cid) {
-                index.remove(id);
-            }
+            index.remove(id, Some(cid));
         }
         let users = st
             .members
@@ -180,7 +178,7 @@ impl ChannelStore for MemoryStore {
             let mut index = if doomed.is_empty() {
                 None
             } else {
-                Some(write(&state.message_index, "message index")?)
+                Some(state.message_index.lock_all()?)
             };
             let c = &mut st.channel;
             c.truncated_at = Some(spec.at);
@@ -193,7 +191,7 @@ impl ChannelStore for MemoryStore {
             st.remove_messages(&doomed);
             if let Some(index) = index.as_mut() {
                 for id in &doomed {
-                    index.remove(id);
+                    index.remove(id, None);
                 }
             }
             Ok(st.channel.clone())

@@ -29,7 +29,8 @@
 //! 4. `AppState::channels` (the channel map). Taken under a channel mutex only by
 //!    `delete_channel` to unpublish it; `create_channel` holds it to publish a new one.
 //! 5. `AppState::user_links` (user → cids).
-//! 6. `AppState::message_index` (message id → cid).
+//! 6. `AppState::message_index` (message id → cid), one of 64 shards (all shards, in
+//!    order, for bulk removals).
 //! 7. `AppState::users`, then `AppState::channel_types`.
 //!
 //! Index writes happen while the owning channel's mutex is held (or, for a channel being
@@ -45,6 +46,7 @@ mod channel_types;
 mod channels;
 mod lock;
 mod members;
+mod message_index;
 mod messages;
 mod query;
 mod reactions;

@@ -11,7 +11,6 @@ use chat_core::read_state::{MessageFlags, ReadState, ThreadRead};
 use chat_core::store::{Deletion, InsertMessage, InsertedMessage, MessageStore};
 use chat_core::StoreResult;
 
-use crate::lock::write;
 use crate::state::{channel_not_found, message_not_found, ChannelState};
 use crate::window::page_of;
 use crate::MemoryStore;
@@ -165,14 +164,10 @@ impl MessageStore for MemoryStore {
             if !touched.is_empty() {
                 state.touch(&cid, touched)?;
             }
-            {
-                // Reserving the id under this channel's mutex makes two concurrent sends of
-                // one id create one message, whichever channels they target.
-                let mut index = write(&state.message_index, "message index")?;
-                if index.contains_key(&message.id) {
-                    return Err(duplicate(&message.id));
-                }
-                index.insert(message.id.clone(), cid.clone());
+            // Reserving the id under this channel's mutex makes two concurrent sends of one
+            // id create one message, whichever channels they target.
+            if !state.message_index.reserve(&message.id, &cid)? {
+                return Err(duplicate(&message.id));
             }
             Ok(apply_insert(st, message, &opts))
         })
@@ -233,7 +228,7 @@ impl MessageStore for MemoryStore {
         let state = self.app(app)?.ok_or_else(|| message_not_found(id))?;
         state.with_message(id, |st| {
             let mut index = match how {
-                Deletion::Hard => Some(write(&state.message_index, "message index")?),
+                Deletion::Hard => Some(state.message_index.lock_shard(id)?),
                 Deletion::Soft(_) => None,
             };
             let first = st.messages.get(id).is_some_and(|m| m.deleted_at.is_none());

@@ -36,7 +36,7 @@ pub(crate) struct AppState {
     pub channels: RwLock<HashMap<Cid, ChannelRef>>,
     /// Message id → channel, for id uniqueness and lookups by id. Written only under the
     /// owning channel's mutex.
-    pub message_index: RwLock<HashMap<MessageId, Cid>>,
+    pub message_index: crate::message_index::MessageIndex,
     /// User → channels, for memberships and per-user lookups. Written only under the
     /// channel's mutex (or, for a brand-new channel, before it is published).
     pub user_links: RwLock<HashMap<UserId, UserLinks>>,
@@ -270,7 +270,7 @@ impl AppState {
 
     /// The channel a message id belongs to, per the index.
     pub fn message_cid(&self, id: &MessageId) -> StoreResult<Option<Cid>> {
-        Ok(read(&self.message_index, "message index")?.get(id).cloned())
+        self.message_index.get(id)
     }
 
     /// Runs `f` under the channel's mutex; `None` if the channel does not exist.

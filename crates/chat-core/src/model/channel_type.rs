@@ -111,6 +111,8 @@ pub struct ChannelConfig {
     pub blocklist: Option<String>,
     /// `flag` or `block`.
     pub blocklist_behavior: Option<AutomodBehavior>,
+    /// Several blocklists, each with its behaviour.
+    pub blocklists: Vec<BlocklistRef>,
     /// Enabled slash commands (names; `all` = every command).
     pub commands: Vec<String>,
 }
@@ -147,9 +149,19 @@ impl Default for ChannelConfig {
             automod_thresholds: None,
             blocklist: None,
             blocklist_behavior: None,
+            blocklists: Vec::new(),
             commands: Vec::new(),
         }
     }
+}
+
+/// A blocklist applied by a channel type, with what to do on a hit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlocklistRef {
+    /// Blocklist name.
+    pub blocklist: String,
+    /// `flag` or `block`.
+    pub behavior: AutomodBehavior,
 }
 
 /// Per-channel overrides of the type's config (server-side only; objects.md §3.3).

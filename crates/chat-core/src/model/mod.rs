@@ -12,8 +12,8 @@ mod user;
 pub use app::{App, AppSettings};
 pub use channel::{Channel, ChannelCounters};
 pub use channel_type::{
-    default_channel_types, Automod, AutomodBehavior, ChannelConfig, ChannelType, ConfigOverrides,
-    DEFAULT_MAX_MESSAGE_LENGTH,
+    default_channel_types, Automod, AutomodBehavior, BlocklistRef, ChannelConfig, ChannelType,
+    ConfigOverrides, DEFAULT_MAX_MESSAGE_LENGTH,
 };
 pub use member::{InviteState, Member};
 pub use message::{
