@@ -300,3 +300,43 @@ async fn presence_changes_reach_users_watching_a_shared_channel() {
     assert_eq!(offline["user"]["id"], "bob");
     assert_eq!(offline["user"]["online"], false);
 }
+
+#[tokio::test]
+async fn graceful_shutdown_flushes_and_closes_sockets() {
+    let s = TestServer::start().await;
+    s.users(&["alice"]).await;
+    let (alice, mut ws) = s.connect("alice").await;
+    alice
+        .post(
+            "/channels/messaging/bye/query",
+            &json!({"data": {"members": ["alice"]}, "watch": true}),
+        )
+        .await
+        .unwrap();
+    alice
+        .post(
+            "/channels/messaging/bye/message",
+            &json!({"message": {"text": "last words"}}),
+        )
+        .await
+        .unwrap();
+    // Read while the server shuts down: it waits for our side of the close handshake.
+    let stopping = tokio::spawn(s.handle.shutdown());
+    // Whatever was queued arrives, then the socket closes.
+    let mut saw_message = false;
+    loop {
+        match ws.next_json(WAIT).await {
+            Ok(frame) => saw_message |= frame["message"]["text"] == "last words",
+            Err(e) => {
+                assert!(
+                    e.to_string().contains("closed") || e.to_string().contains("websocket"),
+                    "{e}"
+                );
+                break;
+            }
+        }
+    }
+    assert!(saw_message, "queued events are flushed before the close");
+    drop(ws);
+    stopping.await.unwrap();
+}
