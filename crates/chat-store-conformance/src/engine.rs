@@ -843,6 +843,40 @@ pub async fn users(store: Arc<dyn Store>) {
     ));
 }
 
+/// A batch of partial user updates with one bad entry writes nothing.
+pub async fn user_batches_are_all_or_nothing(store: Arc<dyn Store>) {
+    let w = World::new(store, &["ann", "ben"]).await;
+    let good = UserPatch {
+        id: "ann".into(),
+        set: json!({"name": "Ann B."}).as_object().unwrap().clone(),
+        unset: vec![],
+    };
+    let bad = UserPatch {
+        id: "ben".into(),
+        set: json!({"invisible": "not a bool"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        unset: vec![],
+    };
+    let out = w
+        .engine
+        .partial_update_users(&w.server(), vec![good, bad])
+        .await;
+    assert!(matches!(out, Err(Error::Invalid { .. })), "{out:?}");
+    let ann = w
+        .engine
+        .store()
+        .get_users(&w.app.id, &[UserId::parse("ann").unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(
+        ann[0].name.as_deref(),
+        Some("ann"),
+        "the valid entry was not written either"
+    );
+}
+
 /// Typing needs typing_events; custom event types with a dot are not allowed.
 pub async fn events(store: Arc<dyn Store>) {
     let w = World::new(store, &["alice", "bob"]).await;

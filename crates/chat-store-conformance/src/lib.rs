@@ -278,6 +278,7 @@ macro_rules! __conformance_cases {
                 events,
                 members,
                 invites,
+                user_batches_are_all_or_nothing,
             }
         }
     };

@@ -131,6 +131,15 @@ impl ChatEngine {
             let changes_teams =
                 patch.set.contains_key("teams") || patch.unset.iter().any(|k| k == "teams");
             self.check_user_write(actor, &id, changes_role, changes_teams)?;
+            // Dry run on a blank user: a bad value anywhere in the batch fails it before
+            // any user is written.
+            let mut scratch = User::new(id.clone(), self.clock.now());
+            for (k, v) in &patch.set {
+                apply_set(&mut scratch, k, v)?;
+            }
+            for k in &patch.unset {
+                apply_unset(&mut scratch, k)?;
+            }
             parsed.push((id, patch));
         }
         let app = &actor.app.id;
