@@ -488,3 +488,41 @@ async fn query_channels_lists_members_channels_newest_first() {
         .unwrap();
     assert_error(&bad, 400, 4);
 }
+
+#[tokio::test]
+async fn mark_all_read_clears_every_channel() {
+    let s = TestServer::start().await;
+    s.users(&["alice", "bob"]).await;
+    let alice = s.user("alice");
+    for id in ["r1", "r2"] {
+        alice
+            .post(
+                &format!("/channels/messaging/{id}/query"),
+                &json!({"data": {"members": ["alice", "bob"]}}),
+            )
+            .await
+            .unwrap();
+        alice
+            .post(
+                &format!("/channels/messaging/{id}/message"),
+                &json!({"message": {"text": "hi"}}),
+            )
+            .await
+            .unwrap();
+    }
+    let bob = s.user("bob");
+    assert_eq!(
+        bob.get("/unread", &[]).await.unwrap().body["total_unread_count"],
+        2
+    );
+    let r = bob.post("/channels/read", &json!({})).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = bob.get("/unread", &[]).await.unwrap();
+    assert_eq!(after.body["total_unread_count"], 0, "{}", after.body);
+    let server_side = s
+        .server()
+        .post("/channels/read", &json!({"user": {"id": "alice"}}))
+        .await
+        .unwrap();
+    assert_eq!(server_side.status, 200, "{}", server_side.body);
+}

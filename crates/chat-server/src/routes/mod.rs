@@ -33,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/guest", post(users::guest))
         .route("/channels", post(channels::query_channels))
+        .route("/channels/read", post(reads::mark_all_read))
         .route("/channels/{type}/query", post(channels::query_distinct))
         .route("/channels/{type}/{id}/query", post(channels::query_channel))
         .route(
@@ -104,6 +105,7 @@ pub fn operation(method: &Method, path: &str) -> &'static str {
         ("GET", "/users") => "QueryUsers",
         ("POST", "/guest") => "CreateGuest",
         ("POST", "/channels") => "QueryChannels",
+        ("POST", "/channels/read") => "MarkAllRead",
         ("POST", "/channels/{type}/query" | "/channels/{type}/{id}/query") => "GetOrCreateChannel",
         ("POST", "/channels/{type}/{id}") => "UpdateChannel",
         ("PATCH", "/channels/{type}/{id}") => "UpdateChannelPartial",

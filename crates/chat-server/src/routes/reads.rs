@@ -62,6 +62,19 @@ pub async fn mark_unread(
     Ok(Reply::empty())
 }
 
+/// `POST /channels/read`: mark every channel read (server-side: `user` or `user_id`).
+pub async fn mark_all_read(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    let actor = ctx.actor(&state, body_user_id(&body)?.as_ref()).await?;
+    state
+        .publish(state.engine.mark_all_read(&actor).await?)
+        .await;
+    Ok(Reply::empty())
+}
+
 pub async fn unread(State(state): State<Arc<AppState>>, ctx: Ctx) -> ApiResult {
     let actor = ctx.actor(&state, ctx.query_user_id()?.as_ref()).await?;
     let user = actor.require_user("user_id")?.id.clone();

@@ -14,6 +14,7 @@ mod get_or_create_channel;
 mod get_replies;
 mod hide_channel;
 mod list_reactions;
+mod mark_all_read;
 mod mark_read;
 mod mark_unread;
 mod partial_update_channel;
