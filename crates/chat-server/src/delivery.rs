@@ -62,45 +62,64 @@ pub async fn encode_event(
     event: &Event,
     notification: bool,
 ) -> Result<Value, ApiError> {
-    Ok(Value::Object(
-        encode_map(state, app, event, notification).await?,
-    ))
+    let lookups = Lookups::load(state, app, event, notification).await?;
+    Ok(Value::Object(lookups.encode(event, notification)))
 }
 
-async fn encode_map(
-    state: &AppState,
-    app: &Arc<App>,
-    event: &Event,
-    notification: bool,
-) -> Result<Map<String, Value>, ApiError> {
-    let registry = state.registry(&app.id);
-    let mut ids = wire::user_ids_for_event(event);
-    let messages: Vec<_> = match &event.kind {
-        EventKind::MessageNew { message }
-        | EventKind::MessageUpdated { message }
-        | EventKind::MessageDeleted { message, .. }
-        | EventKind::ReactionNew { message, .. }
-        | EventKind::ReactionUpdated { message, .. }
-        | EventKind::ReactionDeleted { message, .. } => vec![message.clone()],
-        _ => Vec::new(),
-    };
-    // Channel events and notification forms carry the channel (with its config).
-    let channel = match &event.cid {
-        Some(cid) if notification || carries_channel(&event.kind) => {
-            let actor = chat_core::engine::Actor::server(app.clone());
-            state.engine.channel_access(&actor, cid).await.ok()
+/// Everything an event's forms need, loaded once per event: the users and messages it
+/// names and, when a form carries it, the channel.
+struct Lookups {
+    loaded: Loaded,
+    channel: Option<chat_core::engine::ChannelAccess>,
+    watcher_count: Option<usize>,
+}
+
+impl Lookups {
+    async fn load(
+        state: &AppState,
+        app: &Arc<App>,
+        event: &Event,
+        with_notification: bool,
+    ) -> Result<Self, ApiError> {
+        let mut ids = wire::user_ids_for_event(event);
+        let messages: Vec<_> = match &event.kind {
+            EventKind::MessageNew { message }
+            | EventKind::MessageUpdated { message }
+            | EventKind::MessageDeleted { message, .. }
+            | EventKind::ReactionNew { message, .. }
+            | EventKind::ReactionUpdated { message, .. }
+            | EventKind::ReactionDeleted { message, .. } => vec![message.clone()],
+            _ => Vec::new(),
+        };
+        // Channel events and notification forms carry the channel (with its config).
+        let channel = match &event.cid {
+            Some(cid) if with_notification || carries_channel(&event.kind) => {
+                let actor = chat_core::engine::Actor::server(app.clone());
+                state.engine.channel_access(&actor, cid).await.ok()
+            }
+            _ => None,
+        };
+        if let Some(access) = &channel {
+            ids.extend(wire::user_ids_for_access(access));
         }
-        _ => None,
-    };
-    if let Some(access) = &channel {
-        ids.extend(wire::user_ids_for_access(access));
+        let loaded = Loaded::load(state, &app.id, None, ids, &messages).await?;
+        let registry = state.registry(&app.id);
+        let watcher_count = event.cid.as_ref().map(|cid| registry.watcher_count(cid));
+        Ok(Self {
+            loaded,
+            channel,
+            watcher_count,
+        })
     }
-    let loaded = Loaded::load(state, &app.id, None, ids, &messages).await?;
-    let extra = wire::EventExtra {
-        watcher_count: event.cid.as_ref().map(|cid| registry.watcher_count(cid)),
-        channel: channel.as_ref(),
-    };
-    Ok(loaded.with(|ctx| wire::event(event, ctx, notification, &extra)))
+
+    fn encode(&self, event: &Event, notification: bool) -> Map<String, Value> {
+        let extra = wire::EventExtra {
+            watcher_count: self.watcher_count,
+            channel: self.channel.as_ref(),
+        };
+        self.loaded
+            .with(|ctx| wire::event(event, ctx, notification, &extra))
+    }
 }
 
 /// Events whose payload includes the channel object.
@@ -140,6 +159,8 @@ async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
         return Ok(());
     }
     let app = app_of(state, event).await?;
+    let with_notification = deliveries.iter().any(|d| d.form == Form::Notification);
+    let lookups = Lookups::load(state, &app, event, with_notification).await?;
     let droppable = event.kind.is_droppable();
     // Index 0: the channel form, 1: the notification form; each encoded once per event.
     let mut shared: [Option<(Map<String, Value>, Bytes)>; 2] = [None, None];
@@ -149,7 +170,7 @@ async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
         let notification = d.form == Form::Notification;
         let slot = &mut shared[usize::from(notification)];
         if slot.is_none() {
-            let map = encode_map(state, &app, event, notification).await?;
+            let map = lookups.encode(event, notification);
             let bytes = Bytes::from(
                 serde_json::to_vec(&map).map_err(|e| ApiError::internal(e.to_string()))?,
             );

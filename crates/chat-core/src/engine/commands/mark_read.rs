@@ -39,11 +39,13 @@ impl ChatEngine {
                 .await?;
         }
         let read = if thread_id.is_some() {
+            // The reader's own cursors (one per channel of theirs), not every member's.
             self.store
-                .channel_reads(app, cid, usize::MAX)
+                .user_reads(app, &user.id)
                 .await?
                 .into_iter()
-                .find(|r| r.user_id == user.id)
+                .map(|(read, _)| read)
+                .find(|r| &r.cid == cid)
                 .ok_or_else(|| Error::not_found("read state", &user.id))?
         } else {
             let up_to = message_id.map_or(ReadUpTo::Latest, ReadUpTo::Message);
