@@ -8,8 +8,8 @@ mod support;
 
 use serde_json::json;
 use support::{
-    all_message_ids, channel_with, counts, credentials, database_url, fresh_schema,
-    server_client, user_client, ServerArgs, ServerProcess, TempDir,
+    all_message_ids, channel_with, counts, credentials, database_url, fresh_schema, server_client,
+    user_client, ServerArgs, ServerProcess, TempDir,
 };
 
 /// Messages acknowledged before the kill.
@@ -32,7 +32,12 @@ async fn acknowledged_messages_survive_sigkill_each_exactly_once() {
     let mut server = ServerProcess::spawn(&args).await;
     server.wait_ready().await;
     let dev = credentials(dir.path());
-    channel_with(&server_client(&server.base, &dev), "durable", &["alice", "bob"]).await;
+    channel_with(
+        &server_client(&server.base, &dev),
+        "durable",
+        &["alice", "bob"],
+    )
+    .await;
     let alice = user_client(&server.base, &dev, "alice");
 
     for i in 0..N {

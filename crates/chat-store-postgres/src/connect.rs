@@ -191,7 +191,8 @@ impl PgStore {
         })
     }
 
-    /// The schema of a [`PgStore::with_fresh_schema`] store.
+    /// The schema this store works in instead of `public` (a [`PgStore::with_fresh_schema`]
+    /// store, or a lazy one given a schema).
     pub fn schema(&self) -> Option<&str> {
         self.schema.as_deref()
     }

@@ -193,7 +193,11 @@ pub fn credentials(dir: &Path) -> DevCredentials {
 
 /// A client with a server-side token.
 pub fn server_client(base: &str, dev: &DevCredentials) -> Client {
-    Client::new(base, &dev.api_key, Some(auth::server_token(&dev.api_secret)))
+    Client::new(
+        base,
+        &dev.api_key,
+        Some(auth::server_token(&dev.api_secret)),
+    )
 }
 
 /// A client acting as `user`.
