@@ -1,6 +1,7 @@
 //! Durability on PostgreSQL: the server binary acknowledges N messages one by one, is
 //! killed with SIGKILL (no shutdown of any kind), restarts on the same schema, and every
-//! acknowledged message is there exactly once.
+//! acknowledged message is there exactly once. And a second server started with another
+//! data dir on the same database uses the development app the database holds.
 
 #![allow(clippy::unwrap_used)]
 
@@ -122,4 +123,39 @@ async fn acknowledged_messages_survive_sigkill_each_exactly_once() {
         acked_racers.len(),
         ids.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_with_another_data_dir_uses_the_development_app_in_the_database() {
+    let first_dir = TempDir::new();
+    let args = ServerArgs {
+        database_url: database_url(),
+        schema: fresh_schema(),
+        data_dir: first_dir.path().to_path_buf(),
+    };
+    let first = ServerProcess::spawn(&args).await;
+    first.wait_ready().await;
+    let dev = credentials(first_dir.path());
+
+    // A second server on the same database (another directory, another node): its data
+    // dir starts with fresh credentials, which the database's development app replaces.
+    let second_dir = TempDir::new();
+    let second = ServerProcess::spawn(&ServerArgs {
+        data_dir: second_dir.path().to_path_buf(),
+        ..args.clone()
+    })
+    .await;
+    second.wait_ready().await;
+    assert_eq!(credentials(second_dir.path()), dev);
+    channel_with(&server_client(&second.base, &dev), "shared", &["alice"]).await;
+    let res = user_client(&first.base, &dev, "alice")
+        .post(
+            "/channels/messaging/shared/message",
+            &json!({"message": {"id": "via-first", "text": "one database"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status, 200, "{}", res.body);
+    let ids = all_message_ids(&user_client(&second.base, &dev, "alice"), "shared").await;
+    assert_eq!(ids, vec!["via-first".to_string()]);
 }
