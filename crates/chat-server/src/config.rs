@@ -1,5 +1,10 @@
 //! Configuration: defaults → optional TOML file → environment → flags (clap does the last
 //! two; the file fills what neither set).
+//!
+//! The store: PostgreSQL when a database url is configured (`--database-url`,
+//! `DATABASE_URL` or `database_url`), else the memory store, so the first run needs no
+//! configuration; `--store memory` keeps the memory store even when `DATABASE_URL` is set
+//! in the shell.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,6 +62,15 @@ pub struct ServeArgs {
     /// Largest accepted JSON body, bytes.
     #[arg(long, env = "CHAT_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Store: `memory` or `postgres` (default: postgres when a database url is set).
+    #[arg(long, env = "CHAT_STORE")]
+    pub store: Option<String>,
+    /// PostgreSQL url, e.g. `postgres://postgres@127.0.0.1:5432/postgres`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// PostgreSQL schema to use instead of `public` (created if missing).
+    #[arg(long, env = "CHAT_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
 }
 
 /// Keys of the optional config file (all optional).
@@ -67,6 +81,77 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     log_format: Option<String>,
     max_body_bytes: Option<usize>,
+    store: Option<String>,
+    database_url: Option<String>,
+    database_schema: Option<String>,
+}
+
+/// Which store the server runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// In memory: nothing survives a restart.
+    Memory,
+    /// PostgreSQL.
+    Postgres(PostgresConfig),
+}
+
+/// Where the PostgreSQL store lives. `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresConfig {
+    /// Connection url.
+    pub url: String,
+    /// Schema instead of `public` (tests isolate themselves with one).
+    pub schema: Option<String>,
+}
+
+impl PostgresConfig {
+    /// The url with any password replaced by `***`, for logs and the start banner.
+    pub fn redacted_url(&self) -> String {
+        redact_password(&self.url)
+    }
+}
+
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("url", &self.redacted_url())
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// `scheme://user:secret@host/db?password=secret` → `scheme://user:***@host/db?password=***`.
+fn redact_password(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+                    None => head.to_string(),
+                },
+                None => head.to_string(),
+            }
+        }
+        None => head.to_string(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 /// The resolved configuration.
@@ -80,6 +165,8 @@ pub struct Config {
     pub json_logs: bool,
     /// Body limit (default 1 MiB, api-spec/errors.md §4 DESIGN).
     pub max_body_bytes: usize,
+    /// The store (default: memory).
+    pub store: StoreConfig,
 }
 
 impl Default for Config {
@@ -89,6 +176,7 @@ impl Default for Config {
             data_dir: PathBuf::from(".chat-data"),
             json_logs: false,
             max_body_bytes: 1024 * 1024,
+            store: StoreConfig::Memory,
         }
     }
 }
@@ -106,6 +194,7 @@ impl Config {
             None => FileConfig::default(),
         };
         let d = Config::default();
+        let store = resolve_store(args, &file)?;
         let log_format = args.log_format.clone().or(file.log_format);
         let json_logs = match log_format.as_deref() {
             None | Some("text") => false,
@@ -124,6 +213,149 @@ impl Config {
                 .max_body_bytes
                 .or(file.max_body_bytes)
                 .unwrap_or(d.max_body_bytes),
+            store,
         })
+    }
+}
+
+/// An empty setting (`DATABASE_URL=`) counts as unset.
+fn non_empty(v: Option<&String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty()).cloned()
+}
+
+fn resolve_store(args: &ServeArgs, file: &FileConfig) -> Result<StoreConfig, String> {
+    let kind = non_empty(args.store.as_ref()).or(non_empty(file.store.as_ref()));
+    let url = non_empty(args.database_url.as_ref()).or(non_empty(file.database_url.as_ref()));
+    let schema =
+        non_empty(args.database_schema.as_ref()).or(non_empty(file.database_schema.as_ref()));
+    match (kind.as_deref(), url) {
+        (Some("memory"), _) | (None, None) => Ok(StoreConfig::Memory),
+        (Some("postgres") | None, Some(url)) => {
+            Ok(StoreConfig::Postgres(PostgresConfig { url, schema }))
+        }
+        (Some("postgres"), None) => {
+            Err("the postgres store needs --database-url or DATABASE_URL".to_string())
+        }
+        (Some(other), _) => Err(format!("store must be memory or postgres, not {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ServeArgs {
+        ServeArgs {
+            addr: None,
+            config: None,
+            data_dir: None,
+            log_format: None,
+            max_body_bytes: None,
+            store: None,
+            database_url: None,
+            database_schema: None,
+        }
+    }
+
+    #[test]
+    fn no_database_url_means_the_memory_store() {
+        assert_eq!(
+            Config::resolve(&args()).map(|c| c.store),
+            Ok(StoreConfig::Memory)
+        );
+        let empty = ServeArgs {
+            database_url: Some(String::new()),
+            ..args()
+        };
+        assert_eq!(
+            Config::resolve(&empty).map(|c| c.store),
+            Ok(StoreConfig::Memory)
+        );
+    }
+
+    #[test]
+    fn a_database_url_selects_postgres_unless_memory_is_asked_for() {
+        let url = "postgres://postgres@127.0.0.1:5432/postgres".to_string();
+        let pg = ServeArgs {
+            database_url: Some(url.clone()),
+            database_schema: Some("t_x".into()),
+            ..args()
+        };
+        assert_eq!(
+            Config::resolve(&pg).map(|c| c.store),
+            Ok(StoreConfig::Postgres(PostgresConfig {
+                url,
+                schema: Some("t_x".into())
+            }))
+        );
+        let memory = ServeArgs {
+            store: Some("memory".into()),
+            ..pg
+        };
+        assert_eq!(
+            Config::resolve(&memory).map(|c| c.store),
+            Ok(StoreConfig::Memory)
+        );
+        let no_url = ServeArgs {
+            store: Some("postgres".into()),
+            ..args()
+        };
+        assert!(Config::resolve(&no_url).is_err());
+        let unknown = ServeArgs {
+            store: Some("mysql".into()),
+            ..args()
+        };
+        assert!(Config::resolve(&unknown).is_err());
+    }
+
+    #[test]
+    fn the_file_sets_the_store_and_flags_win() {
+        let dir = std::env::temp_dir().join(format!("chat-config-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("chat.toml");
+        std::fs::write(
+            &path,
+            "database_url = \"postgres://file@127.0.0.1/db\"\ndatabase_schema = \"s\"\n",
+        )
+        .unwrap();
+        let from_file = ServeArgs {
+            config: Some(path.clone()),
+            ..args()
+        };
+        let resolved = Config::resolve(&from_file).unwrap().store;
+        assert_eq!(
+            resolved,
+            StoreConfig::Postgres(PostgresConfig {
+                url: "postgres://file@127.0.0.1/db".into(),
+                schema: Some("s".into())
+            })
+        );
+        let flag = ServeArgs {
+            database_url: Some("postgres://flag@127.0.0.1/db".into()),
+            ..from_file
+        };
+        match Config::resolve(&flag).unwrap().store {
+            StoreConfig::Postgres(pg) => assert_eq!(pg.url, "postgres://flag@127.0.0.1/db"),
+            other => panic!("expected postgres, got {other:?}"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let pg = PostgresConfig {
+            url: "postgres://app:s3cret@db:5432/chat?sslmode=disable&password=s3cret".into(),
+            schema: None,
+        };
+        assert_eq!(
+            pg.redacted_url(),
+            "postgres://app:***@db:5432/chat?sslmode=disable&password=***"
+        );
+        assert!(!format!("{pg:?}").contains("s3cret"));
+        let plain = PostgresConfig {
+            url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            schema: None,
+        };
+        assert_eq!(plain.redacted_url(), plain.url);
     }
 }

@@ -129,6 +129,27 @@ impl ApiError {
         Self::new(codes::INTERNAL, StatusCode::INTERNAL_SERVER_ERROR, message)
     }
 
+    /// The data store cannot serve right now (unreachable, or not yet migrated): code -1,
+    /// HTTP 503. errors.md lists only 500 for code -1; 503 (DESIGN) tells clients and load
+    /// balancers the request may succeed if retried, and nothing was written.
+    pub fn store_unavailable() -> Self {
+        Self::new(
+            codes::INTERNAL,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the data store is temporarily unavailable, try again",
+        )
+    }
+
+    /// The server started but its store is not bootstrapped yet: like
+    /// [`ApiError::store_unavailable`].
+    pub fn store_not_ready() -> Self {
+        Self::new(
+            codes::INTERNAL,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the data store is not ready yet, try again",
+        )
+    }
+
     /// Request body too large: code 22, HTTP 413.
     pub fn payload_too_big() -> Self {
         Self::new(
@@ -232,11 +253,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what, id } => Self::not_found(what, id),
             StoreError::Unavailable(detail) => {
                 tracing::error!(error = %detail, "store unavailable");
-                Self::new(
-                    codes::INTERNAL,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the data store is temporarily unavailable, try again",
-                )
+                Self::store_unavailable()
             }
             e @ StoreError::VersionConflict { .. } => {
                 tracing::error!(error = %e, "store conflict not resolved by retries");

@@ -14,4 +14,5 @@ pub mod request;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod storage;
 pub mod wire;

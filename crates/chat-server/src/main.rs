@@ -1,10 +1,15 @@
 //! The `chat-server` binary: `chat-server` (serve) and `chat-server token --user ID`.
+//!
+//! The start banner goes to standard output, between log lines: a line
+//! `chat-server listening on http://ADDR` (what scripts and tests read to find the port
+//! of `--addr 127.0.0.1:0`), the store, then the development app once the store is ready.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use chat_server::config::{Cli, Command, Config};
+use chat_server::config::{Cli, Command, Config, StoreConfig};
 use chat_server::dev_app::DevCredentials;
+use chat_server::storage::Storage;
 use clap::Parser;
 
 fn init_logs(json: bool) {
@@ -76,6 +81,13 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let storage = match Storage::from_config(&config.store) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("chat-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -83,15 +95,14 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let store = Arc::new(chat_store_memory::MemoryStore::new());
     let clock = Arc::new(chat_core::time::SystemClock);
     let transport = chat_transport_ws::TransportConfig::default();
-    let mut handle = match chat_server::server::start(
+    let mut handle = match chat_server::server::start_on(
         config.clone(),
-        store,
+        storage,
         clock,
         listener,
-        creds.clone(),
+        creds,
         transport,
     )
     .await
@@ -103,14 +114,17 @@ async fn serve(config: Config) -> ExitCode {
         }
     };
     println!("chat-server listening on http://{}", handle.addr);
-    println!("store: memory (data is lost on exit)");
-    println!(
-        "development app{}:",
-        if created { " (created)" } else { "" }
-    );
-    println!("  api key:    {}", creds.api_key);
-    println!("  api secret: {}", creds.api_secret);
-    println!("user token:   cargo run -p chat-server -- token --user alice");
+    match &config.store {
+        StoreConfig::Memory => println!("store: memory (data is lost on exit)"),
+        StoreConfig::Postgres(pg) => println!(
+            "store: postgres {}{} (ready when /health/ready says so)",
+            pg.redacted_url(),
+            pg.schema
+                .as_deref()
+                .map(|s| format!(", schema {s}"))
+                .unwrap_or_default()
+        ),
+    }
     let shutdown = handle.take_shutdown();
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -118,6 +132,19 @@ async fn serve(config: Config) -> ExitCode {
         if let Some(tx) = shutdown {
             let _ = tx.send(());
         }
+    });
+    // On PostgreSQL the development app is known once the store is bootstrapped (the
+    // database may already hold one from another data dir).
+    let state = handle.state.clone();
+    tokio::spawn(async move {
+        let dev = state.bootstrapped().await;
+        println!(
+            "development app{}:",
+            if created { " (created)" } else { "" }
+        );
+        println!("  api key:    {}", dev.api_key);
+        println!("  api secret: {}", dev.api_secret);
+        println!("user token:   cargo run -p chat-server -- token --user alice");
     });
     handle.wait().await;
     ExitCode::SUCCESS

@@ -1,12 +1,16 @@
 //! Starting and stopping a server: used by `main` and by the black-box tests (port 0).
+//!
+//! Bootstrapping the store (migrations, the development app) happens before `start`
+//! returns for a store that is ready as given; for PostgreSQL it runs in the background,
+//! retrying with backoff, so the server listens (and answers `/health/ready` with 503)
+//! while the database is down, and becomes ready without a restart when it returns.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
-use chat_core::engine::{ChatEngine, NewApp};
-use chat_core::ids::AppId;
-use chat_core::model::AppSettings;
+use chat_core::engine::ChatEngine;
 use chat_core::store::Store;
 use chat_core::time::Clock;
 use chat_transport_ws::TransportConfig;
@@ -16,15 +20,25 @@ use tokio::task::JoinHandle;
 use tower::Layer as _;
 
 use crate::config::Config;
-use crate::dev_app::DevCredentials;
+use crate::dev_app::{ensure_dev_app, DevCredentials};
 use crate::state::AppState;
+use crate::storage::Storage;
+
+/// First pause between bootstrap attempts; doubles up to [`MAX_RETRY_DELAY`].
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// Longest pause between bootstrap attempts: how long a returning database may wait to
+/// be noticed.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 
 /// A running server.
 #[derive(Debug)]
 pub struct ServerHandle {
     /// Where it listens.
     pub addr: SocketAddr,
-    /// The development app's credentials.
+    /// The development app's credentials: the working ones when the store was ready at
+    /// start; for a store bootstrapped in the background, the configured ones (see
+    /// [`ServerHandle::bootstrapped`]).
     pub dev: DevCredentials,
     /// Shared state (tests inspect it).
     pub state: Arc<AppState>,
@@ -44,6 +58,12 @@ impl ServerHandle {
     /// Waits until the server stops by itself.
     pub async fn wait(self) {
         let _ = self.join.await;
+    }
+
+    /// Waits until the store is bootstrapped and returns the development app's working
+    /// credentials.
+    pub async fn bootstrapped(&self) -> DevCredentials {
+        self.state.bootstrapped().await
     }
 
     /// A sender that triggers shutdown (for signal handlers).
@@ -66,34 +86,49 @@ fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
         .clone()
 }
 
-/// Makes sure the development app exists in `store`.
-pub async fn ensure_dev_app(
-    engine: &ChatEngine,
-    dev: &DevCredentials,
-) -> Result<(), chat_core::Error> {
-    if engine.store().get_app_by_key(&dev.api_key).await?.is_some() {
-        return Ok(());
-    }
-    let settings = AppSettings {
-        name: "development".into(),
-        development_mode: true,
-        ..AppSettings::default()
-    };
-    match engine
-        .create_app(NewApp {
-            id: AppId::new_unchecked("dev"),
-            api_key: dev.api_key.clone(),
-            api_secret: dev.api_secret.clone(),
-            settings,
-        })
+/// Migrates the store and puts the development app in place; the credentials that work.
+async fn bootstrap(state: &AppState, dev: &DevCredentials) -> Result<DevCredentials, String> {
+    state
+        .storage
+        .prepare()
         .await
-    {
-        Ok(_) | Err(chat_core::Error::AlreadyExists { .. }) => Ok(()),
-        Err(e) => Err(e),
+        .map_err(|e| format!("cannot migrate the store: {e}"))?;
+    let working = ensure_dev_app(&state.engine, dev)
+        .await
+        .map_err(|e| format!("cannot create the development app: {e}"))?;
+    if &working != dev {
+        tracing::warn!(
+            api_key = %working.api_key,
+            "the store already holds a development app with other credentials; using them"
+        );
+        if let Err(e) = working.save(&state.config.data_dir) {
+            tracing::warn!(error = %e, "cannot save the development app's credentials");
+        }
+    }
+    Ok(working)
+}
+
+/// [`bootstrap`] until it succeeds, pausing with exponential backoff between attempts.
+async fn bootstrap_until_done(state: Arc<AppState>, dev: DevCredentials) {
+    let mut delay = FIRST_RETRY_DELAY;
+    loop {
+        match bootstrap(&state, &dev).await {
+            Ok(working) => {
+                tracing::info!(store = state.storage.kind(), "store ready");
+                state.set_bootstrapped(working);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "store not ready");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+            }
+        }
     }
 }
 
-/// Serves on `listener` until shut down.
+/// Serves `store`, which must be usable as given (the memory store, or a migrated
+/// PostgreSQL store), on `listener` until shut down.
 pub async fn start(
     config: Config,
     store: Arc<dyn Store>,
@@ -102,12 +137,46 @@ pub async fn start(
     dev: DevCredentials,
     transport: TransportConfig,
 ) -> std::io::Result<ServerHandle> {
-    let engine = ChatEngine::new(store, clock);
-    ensure_dev_app(&engine, &dev)
-        .await
-        .map_err(std::io::Error::other)?;
+    start_on(
+        config,
+        Storage::prepared(store),
+        clock,
+        listener,
+        dev,
+        transport,
+    )
+    .await
+}
+
+/// Serves `storage` on `listener` until shut down. A store that needs preparation
+/// (PostgreSQL) is bootstrapped in the background: `start_on` returns at once, even while
+/// the database is down.
+pub async fn start_on(
+    config: Config,
+    storage: Storage,
+    clock: Arc<dyn Clock>,
+    listener: TcpListener,
+    mut dev: DevCredentials,
+    transport: TransportConfig,
+) -> std::io::Result<ServerHandle> {
+    let engine = ChatEngine::new(storage.store(), clock);
     let addr = listener.local_addr()?;
-    let state = Arc::new(AppState::new(engine, config, transport, metrics_handle()));
+    let background = storage.needs_preparation();
+    let state = Arc::new(AppState::new(
+        engine,
+        storage,
+        config,
+        transport,
+        metrics_handle(),
+    ));
+    if background {
+        tokio::spawn(bootstrap_until_done(state.clone(), dev.clone()));
+    } else {
+        dev = bootstrap(&state, &dev)
+            .await
+            .map_err(std::io::Error::other)?;
+        state.set_bootstrapped(dev.clone());
+    }
     tokio::spawn(crate::delivery::run(state.clone()));
     let router = crate::routes::router(state.clone());
     let app = tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(router);

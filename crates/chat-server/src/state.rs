@@ -1,5 +1,7 @@
 //! Process-wide state shared by every route: the engine, the socket registry, the event
-//! bus and the app cache.
+//! bus, the app cache, and whether the store has been bootstrapped (migrated, development
+//! app in place). Until it has, app lookups answer 503 instead of reaching a store that
+//! may lack its tables.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,9 +12,12 @@ use chat_core::fanout::{LocalPubSub, PubSub};
 use chat_core::ids::AppId;
 use chat_core::model::App;
 use chat_transport_ws::{Registry, TransportConfig};
+use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::dev_app::DevCredentials;
 use crate::error::ApiError;
+use crate::storage::Storage;
 
 /// Shared state (behind an `Arc`).
 pub struct AppState {
@@ -32,6 +37,10 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// False once shutdown begins.
     pub accepting: AtomicBool,
+    /// The store and its readiness probe.
+    pub storage: Storage,
+    /// `Some(working development credentials)` once the store is bootstrapped.
+    bootstrapped: watch::Sender<Option<DevCredentials>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -46,12 +55,15 @@ impl AppState {
     /// Assembles the state.
     pub fn new(
         engine: ChatEngine,
+        storage: Storage,
         config: Config,
         transport: TransportConfig,
         metrics: metrics_exporter_prometheus::PrometheusHandle,
     ) -> Self {
         Self {
             engine,
+            storage,
+            bootstrapped: watch::Sender::new(None),
             registries: RwLock::new(HashMap::new()),
             bus: Arc::new(LocalPubSub::new(65_536)),
             config,
@@ -62,11 +74,45 @@ impl AppState {
         }
     }
 
+    /// Marks the store bootstrapped; `dev` are the development app's working credentials.
+    pub fn set_bootstrapped(&self, dev: DevCredentials) {
+        self.bootstrapped.send_replace(Some(dev));
+    }
+
+    /// Whether the store is migrated and holds the development app.
+    pub fn is_bootstrapped(&self) -> bool {
+        self.bootstrapped.borrow().is_some()
+    }
+
+    /// Waits until the store is bootstrapped; returns the development credentials.
+    pub async fn bootstrapped(&self) -> DevCredentials {
+        let mut rx = self.bootstrapped.subscribe();
+        loop {
+            if let Some(dev) = rx.borrow_and_update().clone() {
+                return dev;
+            }
+            // The sender lives in `self`, so it cannot be dropped while we wait.
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// 503 until the store is bootstrapped: before that its tables may not exist yet.
+    fn require_bootstrapped(&self) -> Result<(), ApiError> {
+        if self.is_bootstrapped() {
+            Ok(())
+        } else {
+            Err(ApiError::store_not_ready())
+        }
+    }
+
     /// The app with this api key (cached).
     pub async fn app_by_key(&self, key: &str) -> Result<Option<Arc<App>>, ApiError> {
         if let Some(app) = self.apps.read().ok().and_then(|m| m.get(key).cloned()) {
             return Ok(Some(app));
         }
+        self.require_bootstrapped()?;
         let found = self
             .engine
             .store()
@@ -92,6 +138,7 @@ impl AppState {
         if cached.is_some() {
             return Ok(cached);
         }
+        self.require_bootstrapped()?;
         let found = self
             .engine
             .store()

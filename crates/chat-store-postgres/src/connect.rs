@@ -21,6 +21,42 @@ const TEST_POOL_SIZE: u32 = 4;
 /// unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// SQLSTATE of `CREATE SCHEMA` losing a race with another process creating it.
+const DUPLICATE_SCHEMA: &str = "42P06";
+
+/// How a [`PgStore::connect_lazy`] store reaches its database.
+#[derive(Debug, Clone)]
+pub struct LazyOptions {
+    /// Pool size.
+    pub pool_size: u32,
+    /// How long a statement waits for a connection (which includes connecting) before the
+    /// store answers `Unavailable`: what a request pays during an outage.
+    pub acquire_timeout: Duration,
+    /// A schema to work in instead of `public` (created by [`PgStore::migrate`]); every
+    /// pooled connection gets it as `search_path`. Lower-case letters, digits and `_`.
+    pub schema: Option<String>,
+}
+
+impl Default for LazyOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: DEFAULT_POOL_SIZE,
+            acquire_timeout: Duration::from_secs(3),
+            schema: None,
+        }
+    }
+}
+
+/// Whether `name` can be spliced into DDL as an unquoted identifier.
+fn valid_schema(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
+}
+
 /// Test schemas older than this are dropped by the next `with_fresh_schema`.
 const STALE_TEST_SCHEMA: Duration = Duration::from_secs(15 * 60);
 
@@ -38,7 +74,9 @@ fn migrator(locking: bool) -> Migrator {
 
 fn migrate_error(e: MigrateError) -> StoreError {
     match e {
-        MigrateError::Execute(e) => db(e),
+        // A connection lost mid-migration is `Unavailable` (retried); the migration's own
+        // transaction rolled back.
+        MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => db(e),
         other => corrupt(format!("migration: {other}")),
     }
 }
@@ -77,6 +115,51 @@ impl PgStore {
         Ok(Self { pool, schema: None })
     }
 
+    /// A store that contacts nothing yet: its pool connects on first use, so a server can
+    /// start while PostgreSQL is down. Call [`PgStore::migrate`] (and retry it until it
+    /// succeeds) before serving; until then every method fails, with `Unavailable` while
+    /// the database cannot be reached. Fails only on a bad url or schema name. Must be
+    /// called inside a Tokio runtime.
+    pub fn connect_lazy(url: &str, lazy: &LazyOptions) -> Result<Self, StoreError> {
+        let mut options = options(url)?;
+        if let Some(schema) = &lazy.schema {
+            if !valid_schema(schema) {
+                return Err(corrupt(format!(
+                    "bad schema name {schema:?}: use lower-case letters, digits and _"
+                )));
+            }
+            options = options.options([("search_path", schema.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(lazy.pool_size.max(1))
+            .acquire_timeout(lazy.acquire_timeout)
+            .connect_lazy_with(options);
+        Ok(Self {
+            pool,
+            schema: lazy.schema.clone(),
+        })
+    }
+
+    /// Creates the store's schema if it has one and applies the embedded migrations under
+    /// the advisory lock. Idempotent, and safe for several processes at once; an
+    /// unreachable database is `Unavailable`, so callers retry.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        if let Some(schema) = &self.schema {
+            // `valid_schema` was checked at construction, so the name is a safe identifier.
+            let created = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .execute(&self.pool)
+                .await;
+            match created {
+                Ok(_) => {}
+                // IF NOT EXISTS still races in the catalog: the loser sees a duplicate.
+                Err(sqlx::Error::Database(d))
+                    if matches!(d.code().as_deref(), Some(DUPLICATE_SCHEMA | "23505")) => {}
+                Err(e) => return Err(db(e)),
+            }
+        }
+        migrator(true).run(&self.pool).await.map_err(migrate_error)
+    }
+
     /// A store in a new, empty schema `t_<ulid>` of the database at `url`, for tests: every
     /// pooled connection's `search_path` is that schema, and the migrations are applied
     /// there. Schemas left by earlier runs are dropped once they are 15 minutes old.
@@ -108,7 +191,8 @@ impl PgStore {
         })
     }
 
-    /// The schema of a [`PgStore::with_fresh_schema`] store.
+    /// The schema this store works in instead of `public` (a [`PgStore::with_fresh_schema`]
+    /// store, or a lazy one given a schema).
     pub fn schema(&self) -> Option<&str> {
         self.schema.as_deref()
     }

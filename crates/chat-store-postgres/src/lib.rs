@@ -8,7 +8,9 @@
 //!
 //! * [`PgStore::connect`] opens a pool and applies the embedded migrations
 //!   (`migrations/`) under sqlx's Postgres advisory lock, so several server processes can
-//!   start together; [`PgStore::with_fresh_schema`] does the same inside a new, uniquely
+//!   start together; [`PgStore::connect_lazy`] contacts nothing until first use, for a
+//!   server that must start while the database is down (it retries
+//!   [`PgStore::migrate`]); [`PgStore::with_fresh_schema`] does the same inside a new, uniquely
 //!   named schema (one per test).
 //! * The schema (see the migration's comments): one table per aggregate, keyed by
 //!   `app_id`; ids `COLLATE "C"` so ties compare bytes; times as microseconds; each row's
@@ -55,7 +57,7 @@ mod rows;
 mod users;
 mod window;
 
-pub use connect::DEFAULT_POOL_SIZE;
+pub use connect::{LazyOptions, DEFAULT_POOL_SIZE};
 
 use sqlx::PgPool;
 

@@ -14,11 +14,21 @@ pub async fn live() -> Reply {
     Reply(json!({"status": "ok"}))
 }
 
+/// 200 `{"status":"ready","store":true,"accepting":true}` when the store is bootstrapped
+/// (migrated, development app in place: `bootstrapped`), answers within a second, and the server is not
+/// shutting down; 503 `{"status":"not_ready",…}` naming what is missing otherwise.
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    let store_ok = state.engine.store().list_apps().await.is_ok();
+    let bootstrapped = state.is_bootstrapped();
+    let store_ok = bootstrapped && state.storage.reachable().await;
     let accepting = state.is_accepting();
-    let body = json!({"status": if store_ok && accepting { "ready" } else { "not_ready" }, "store": store_ok, "accepting": accepting});
-    let status = if store_ok && accepting {
+    let ready = store_ok && accepting;
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "store": store_ok,
+        "bootstrapped": bootstrapped,
+        "accepting": accepting,
+    });
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
