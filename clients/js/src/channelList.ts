@@ -54,6 +54,12 @@ export class ChannelList {
     }
   }
 
+  /** Puts a channel in the list (e.g. one this user just created), at its place by activity. */
+  add(channel: Channel): void {
+    this.state.set((s) => (s.channels.includes(channel) ? s : { ...s, channels: [channel, ...s.channels] }));
+    this.resort();
+  }
+
   close(): void {
     for (const u of this.unsubscribe.splice(0)) u();
   }
@@ -99,8 +105,7 @@ export class ChannelList {
     } catch {
       return; // not readable by us after all
     }
-    this.state.set((s) => (s.channels.includes(channel) ? s : { ...s, channels: [channel, ...s.channels] }));
-    this.resort();
+    this.add(channel);
   }
 
   private resort(): void {
