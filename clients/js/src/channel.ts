@@ -285,8 +285,9 @@ export class Channel {
     const now = this.client.timers.now();
     const t = this.ownTyping.get(key);
     if (t) this.client.timers.clearTimeout(t.stopTimer);
-    const sentAt = t && now - t.sentAt < TYPING_REPEAT_MS ? t.sentAt : now;
-    if (sentAt === now) this.sendTyping('typing.start', parentId);
+    const repeat = !t || now - t.sentAt >= TYPING_REPEAT_MS;
+    const sentAt = repeat ? now : t.sentAt;
+    if (repeat) this.sendTyping('typing.start', parentId);
     const stopTimer = this.client.timers.setTimeout(() => this.stopTyping(parentId), TYPING_IDLE_MS);
     this.ownTyping.set(key, { sentAt, stopTimer });
   }
