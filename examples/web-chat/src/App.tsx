@@ -18,7 +18,7 @@ import {
   useChannelState,
   useChatClient,
 } from '@chat-engine/react';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { login } from './session';
 
 export function App() {
@@ -36,9 +36,14 @@ export function App() {
       .finally(() => setBusy(false));
   };
 
+  // StrictMode runs effects twice in development; log in once.
+  const autoLogin = useRef(false);
   useEffect(() => {
     const user = new URLSearchParams(window.location.search).get('user');
-    if (user) start(user);
+    if (user && !autoLogin.current) {
+      autoLogin.current = true;
+      start(user);
+    }
   }, []);
 
   if (!client) {
@@ -70,12 +75,14 @@ export function App() {
 function Workspace() {
   const client = useChatClient();
   const me = client.userId ?? '';
-  const [list] = useState<ChannelListModel>(() => client.channelList({ members: { $in: [me] } }, [{ field: 'last_message_at', direction: -1 }]));
+  const [list, setList] = useState<ChannelListModel | undefined>();
   const [active, setActive] = useState<ChannelModel | undefined>();
   useEffect(() => {
-    void list.load();
-    return () => list.close();
-  }, [list]);
+    const l = client.channelList({ members: { $in: [me] } }, [{ field: 'last_message_at', direction: -1 }]);
+    setList(l);
+    void l.load();
+    return () => l.close();
+  }, [client, me]);
   return (
     <div className="layout">
       <aside className="sidebar">
@@ -83,10 +90,10 @@ function Workspace() {
           {me}
         </div>
         <ConnectionStatus />
-        <ChannelList list={list} activeCid={active?.cid} onSelect={setActive} />
+        {list ? <ChannelList list={list} activeCid={active?.cid} onSelect={setActive} /> : null}
         <NewChannel
           onCreated={(c) => {
-            list.add(c);
+            list?.add(c);
             setActive(c);
           }}
         />
