@@ -29,10 +29,17 @@ export function Channel({ channel, children, markReadOnView = true }: ChannelPro
     }
   }, [channel]);
 
+  // Read while on screen: when messages arrive, and when a hidden tab becomes visible.
   useEffect(() => {
-    if (!markReadOnView || !initialized || unread === 0) return;
-    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return;
-    channel.markRead().catch(() => undefined);
+    if (!markReadOnView || !initialized) return undefined;
+    const markIfVisible = () => {
+      if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return;
+      if (channel.state.get().unreadCount > 0) channel.markRead().catch(() => undefined);
+    };
+    markIfVisible();
+    if (typeof document === 'undefined') return undefined;
+    document.addEventListener('visibilitychange', markIfVisible);
+    return () => document.removeEventListener('visibilitychange', markIfVisible);
   }, [channel, initialized, unread, markReadOnView]);
 
   const value = useMemo<ChannelContextValue>(
