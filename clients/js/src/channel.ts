@@ -141,7 +141,23 @@ export class Channel {
         messages = mergeMessages(pending, incoming);
         hasMoreOlder = incoming.length >= pageLimit;
       } else if (overlaps) {
-        messages = mergeMessages(kept, incoming);
+        // Within the span the page covers, the server's list is the truth: a message we
+        // hold there that it no longer returns was hard-deleted while we were away.
+        const first = incoming[0];
+        const last = incoming[incoming.length - 1];
+        const ids = new Set(incoming.map((m) => m.id));
+        const stillThere =
+          first && last
+            ? kept.filter(
+                (m) =>
+                  m.status === 'sending' ||
+                  m.status === 'failed' ||
+                  ids.has(m.id) ||
+                  compareMessages(m, first) < 0 ||
+                  compareMessages(m, last) > 0,
+              )
+            : kept;
+        messages = mergeMessages(stillThere, incoming);
       } else {
         messages = mergeMessages(pending, incoming);
         hasMoreOlder = true;

@@ -128,6 +128,22 @@ describe('ChatClient', () => {
     expect(recovery?.body).toMatchObject({ filter_conditions: { cid: { $in: ['messaging:general'] } }, watch: true });
   });
 
+  it('drops, on recovery, a message hard-deleted while disconnected', async () => {
+    const { server, timers, channel } = await connected();
+    server.addMessage('keep 1');
+    server.addMessage('deleted meanwhile');
+    server.addMessage('keep 2');
+    await channel.watch();
+    server.lastSocket.drop();
+    server.messages = server.messages.filter((m) => m.text !== 'deleted meanwhile');
+    server.addMessage('new');
+    timers.advance(100);
+    await settle();
+    server.accept();
+    await settle(50);
+    expect(texts(channel.state.get().messages)).toEqual(['keep 1', 'keep 2', 'new']);
+  });
+
   it('replaces the list when more was missed than one recovery page, so no gap remains', async () => {
     const { server, timers, channel } = await connected({ pageSize: 5, recoveryMessageLimit: 5 });
     for (let i = 1; i <= 3; i++) server.addMessage(`m${i}`);

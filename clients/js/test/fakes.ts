@@ -98,6 +98,7 @@ export class FakeServer {
   mode: Mode = 'up';
   private clock = Date.parse('2025-01-01T00:00:00Z');
   private connections = 0;
+  private nextId = 0;
 
   readonly socket = (url: string): SocketLike => {
     const s = new FakeSocket(url);
@@ -123,7 +124,7 @@ export class FakeServer {
   addMessage(text: string, user = 'other', extra: Partial<Message> = {}): Message {
     this.clock += 1000;
     const m: Message = {
-      id: `srv-${this.messages.length + 1}`,
+      id: `srv-${++this.nextId}`,
       cid: 'messaging:general',
       text,
       type: 'regular',
