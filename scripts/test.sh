@@ -19,3 +19,4 @@ echo "== cargo nextest"
 cargo nextest run --workspace --no-fail-fast
 echo "== doc tests"
 cargo test --workspace --doc --quiet
+scripts/test-web.sh # web client: typecheck, vitest, headless-Chromium end-to-end
