@@ -51,6 +51,7 @@ mod messages;
 mod query;
 mod reactions;
 mod reads;
+mod search;
 mod state;
 #[cfg(test)]
 mod tests;

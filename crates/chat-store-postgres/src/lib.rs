@@ -52,6 +52,7 @@ mod query;
 mod reactions;
 mod reads;
 mod rows;
+mod search;
 mod users;
 mod window;
 
