@@ -227,52 +227,6 @@ mod tests {
         }
     }
 
-    /// `chat_search_vector` and `search_tsv @@ tsquery(…)` agree with chat-core's tokens
-    /// for `a<c>b` and `A<c>` with every character `c` of the BMP, and for long words.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sql_tokens_equal_rust_tokens_over_the_bmp() {
-        use chat_core::query::text::tokens;
-        let url = std::env::var("DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let store = PgStore::with_fresh_schema(&url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {url} must be reachable: {e}"));
-        let mut texts: Vec<String> = ('\u{1}'..='\u{ffff}')
-            .flat_map(|c| [format!("a{c}b"), format!("A{c}")])
-            .collect();
-        texts.push("x".repeat(100));
-        texts.push(format!("{} É", "É".repeat(70)));
-        texts.push("🎉party🎉 Straße ΣΟΦΟΣ".to_owned());
-        let queries: Vec<String> = texts
-            .iter()
-            .map(|t| {
-                tsquery(&TextQuery::all_words(t).into_iter().collect::<Vec<_>>())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let rows: Vec<(String, Vec<String>, Option<bool>)> = sqlx::query_as(
-            "SELECT t, tsvector_to_array(chat_search_vector(t)), \
-                 CASE WHEN q = '' THEN NULL ELSE chat_search_vector(t) @@ q::tsquery END \
-             FROM unnest($1::text[], $2::text[]) AS x(t, q)",
-        )
-        .bind(&texts)
-        .bind(&queries)
-        .fetch_all(&store.pool)
-        .await
-        .expect("query");
-        assert_eq!(rows.len(), texts.len());
-        for (text, mut sql, matched) in rows {
-            sql.sort();
-            let rust: Vec<String> = tokens(&text).into_iter().collect();
-            assert_eq!(sql, rust, "tokens of {text:?}");
-            assert_eq!(
-                matched,
-                (!rust.is_empty()).then_some(true),
-                "{text:?} @@ itself"
-            );
-        }
-    }
-
     #[test]
     fn tsquery_quotes_and_prefixes() {
         let q = [
