@@ -1,5 +1,5 @@
-//! Black-box tests of `GET /search`: results shape, channel scoping, edits and deletes,
-//! cursor pages both ways, and Stream error bodies for bad requests.
+//! Black-box tests of `GET /search`: results shape, channel scoping, edits, deletes and
+//! truncation, cursor pages both ways, and Stream error bodies for bad requests.
 
 #![allow(clippy::unwrap_used)]
 
@@ -138,6 +138,17 @@ async fn edits_and_deletes_are_reflected() {
     let deleted = alice.delete(&format!("/messages/{id}"), &[]).await.unwrap();
     assert_eq!(deleted.status, 200, "{}", deleted.body);
     assert!(find("final").await.is_empty());
+    // Truncated history is gone from search; later messages are found.
+    say(&s, "alice", "notes", "again before").await;
+    let truncated = s
+        .server()
+        .post("/channels/messaging/notes/truncate", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(truncated.status, 200, "{}", truncated.body);
+    assert!(find("again").await.is_empty());
+    let later = say(&s, "alice", "notes", "again after").await;
+    assert_eq!(find("again").await, [later]);
 }
 
 #[tokio::test]
