@@ -542,15 +542,18 @@ pub async fn cursor_pages_have_no_gaps_or_repeats(store: Arc<dyn Store>) {
     assert_eq!(back, now, "walk back with previous");
 }
 
-/// The stores agree with the reference on a corpus of many words, for many queries.
+/// The stores agree with the reference on a corpus of many words, for many filters,
+/// sorts, viewers and histories, walking every page forward with `next`, back with
+/// `previous`, and by offset.
 pub async fn corpus_matches_the_reference(store: Arc<dyn Store>) {
     const WORDS: &[&str] = &[
         "alpha", "beta", "Gamma", "delta", "ÉPSILON", "zeta", "eta", "theta", "iota", "kappa",
     ];
     let ctx = Ctx::new(store).await;
-    let a = ctx.channel("a", &["alice", "bob"]).await;
-    let b = ctx.channel("b", &["alice", "bob"]).await;
+    let a = ctx.channel("a", &["alice", "bob", "carol"]).await;
+    let b = ctx.channel("b", &["alice", "bob", "carol"]).await;
     let mut n: usize = 7;
+    let mut middle = None;
     for i in 0..120 {
         let mut text = String::new();
         for _ in 0..(1 + i % 5) {
@@ -559,34 +562,72 @@ pub async fn corpus_matches_the_reference(store: Arc<dyn Store>) {
             text.push_str([" ", ", ", "-", "! "][n % 4]);
         }
         let cid = if i % 3 == 0 { &b.cid } else { &a.cid };
-        let user = if i % 2 == 0 { "alice" } else { "bob" };
-        let m = say(&ctx, cid, user, &text).await;
+        let user = ["alice", "bob", "carol"][i % 3];
+        // Every seventh message shares its creation time with the one before.
+        let at = t(10_000 + (i - usize::from(i % 7 == 1)) as i64);
+        let mut m = ctx.msg(cid, user).text(&text).at(at).build();
+        if i % 11 == 0 {
+            m.restricted_visibility = vec![uid("bob")];
+        }
+        if i % 23 == 0 {
+            m.shadowed = true;
+        }
+        let m = insert(&ctx, m).await;
         if i % 17 == 0 {
             ctx.soft_delete(&m.id).await;
         }
+        if i == 60 {
+            middle = Some(m.created_at);
+        }
     }
-    let queries = [
+    let middle = middle.expect("the corpus has a middle");
+    let filters = [
         json!({"text": {"$q": "alpha"}}),
         json!({"text": {"$q": "gamma epsilon"}}),
         json!({"text": {"$q": "épsilon"}}),
         json!({"text": {"$autocomplete": "the"}}),
         json!({"text": {"$autocomplete": "kappa e"}}),
         json!({"text": {"$q": "beta"}, "user.id": "bob"}),
+        json!({"text": {"$q": "eta"}, "cid": {"$in": [b.cid.as_str()]}, "created_at": {"$lte": middle.to_rfc3339()}}),
         json!({"$or": [{"text": {"$q": "zeta"}}, {"text": {"$q": "iota"}}]}),
         json!({"text": {"$q": "omega"}}),
+        json!({"user.id": {"$in": ["alice", "carol"]}}),
     ];
-    for filter in queries {
-        for sort in [
-            json!([{"field": "relevance", "direction": -1}]),
-            json!([{"field": "created_at", "direction": 1}]),
-        ] {
-            let s = Search::new(&ctx, &[&a.cid, &b.cid], filter.clone())
-                .sort(sort)
-                .limit(7);
-            // Walk all pages: each is checked against the reference by `run`.
-            let mut page = s.run().await;
-            while let Some(next) = page.next.clone() {
-                page = s.at(SearchPosition::Cursor(next)).run().await;
+    let sorts = [
+        json!([{"field": "relevance", "direction": -1}]),
+        json!([{"field": "created_at", "direction": 1}]),
+        json!([{"field": "created_at", "direction": -1}, {"field": "relevance", "direction": 1}]),
+        json!([{"field": "user.id", "direction": -1}]),
+    ];
+    for filter in &filters {
+        for sort in &sorts {
+            for viewer in [None, Some("bob"), Some("carol")] {
+                let mut s = Search::new(&ctx, &[&a.cid, &b.cid], filter.clone())
+                    .sort(sort.clone())
+                    .limit(7);
+                if let Some(v) = viewer {
+                    s = s.viewer(v).after(&a.cid, t(10_030));
+                }
+                // Each page is checked against the reference by `run`.
+                let mut page = s.run().await;
+                let mut forward = ids(&page.results);
+                while let Some(next) = page.next.clone() {
+                    page = s.at(SearchPosition::Cursor(next)).run().await;
+                    forward.extend(ids(&page.results));
+                }
+                let mut backward = ids(&page.results);
+                while let Some(previous) = page.previous.clone() {
+                    page = s.at(SearchPosition::Cursor(previous)).run().await;
+                    backward.splice(0..0, ids(&page.results));
+                }
+                assert_eq!(backward, forward, "{filter} {sort}: back walk");
+                if sort == &sorts[0] {
+                    let mut by_offset = Vec::new();
+                    for offset in (0..forward.len() + 7).step_by(7) {
+                        by_offset.extend(s.at(SearchPosition::Offset(offset)).ids().await);
+                    }
+                    assert_eq!(by_offset, forward, "{filter}: offset walk");
+                }
             }
         }
     }

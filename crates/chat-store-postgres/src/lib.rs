@@ -60,6 +60,7 @@ mod reactions;
 mod reads;
 mod rows;
 mod search;
+mod search_page;
 mod users;
 mod window;
 

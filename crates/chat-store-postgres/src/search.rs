@@ -1,5 +1,5 @@
-//! `SearchStore` on PostgreSQL: a full-text column narrows, chat-core's reference page
-//! decides.
+//! `SearchStore` on PostgreSQL: a full-text column narrows, and either SQL pages exactly or
+//! chat-core's reference page decides.
 //!
 //! The migration `20240601000001_message_search.sql` adds `messages.search_tsv`, a
 //! `GENERATED ALWAYS … STORED` tsvector computed by `chat_search_vector(text)`, and a GIN
@@ -17,11 +17,15 @@
 //! matches in SQL exactly when it matches in Rust. A test compares the function with Rust
 //! over every character of the Basic Multilingual Plane.
 //!
-//! The SQL keeps the rows of the scoped channels that are searchable at all (not deleted,
-//! not system, not shadowed) and contain the filter's required tokens (top-level
-//! `$q`/`$autocomplete` on `text`), plus cheap column conditions (`user.id`, `id`,
-//! `created_at` at the top level); [`SearchQuery::page`] then applies the whole filter,
-//! visibility, the sort and the page, exactly as in the memory store.
+//! Every search's SQL keeps the rows of the scoped channels the searcher may find (scope
+//! history, not deleted, not system, not shadowed, restricted visibility) that contain the
+//! filter's required tokens (top-level `$q`/`$autocomplete` on `text`) and pass cheap
+//! column conditions (`user.id`, `id`, `cid`, `created_at` at the top level). Then:
+//! * when that is the whole filter and every sort key is a column or `relevance` (the
+//!   token count, `length(search_tsv)`), SQL also sorts and pages (`search_page.rs`): a
+//!   search reads `limit + 1` rows whatever the number of matches;
+//! * otherwise [`SearchQuery::page`] applies the whole filter, the sort and the page to
+//!   the candidates in Rust, exactly as the memory store does.
 
 use async_trait::async_trait;
 use chat_core::ids::AppId;
@@ -33,6 +37,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use crate::error::DbResult;
 use crate::rows::{messages, MessageRow, MESSAGE_COLS};
+use crate::search_page::ExactPlan;
 use crate::PgStore;
 
 /// A tsquery lexeme: quoted, with `'` and `\` escaped (tokens never hold them, since both
@@ -66,8 +71,61 @@ pub(crate) fn tsquery(queries: &[TextQuery]) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" & "))
 }
 
-/// Column conditions every match satisfies (top-level conjuncts only), added to `q`.
-fn push_column_conditions(q: &mut QueryBuilder<'_, Postgres>, filter: &Filter<MessageField>) {
+/// The column of a field that SQL compares exactly like the evaluator (byte-ordered
+/// strings, microsecond times), if any.
+fn column(field: &MessageField) -> Option<&'static str> {
+    match field {
+        MessageField::UserId => Some("user_id"),
+        MessageField::Id => Some("id"),
+        MessageField::Cid => Some("cid"),
+        MessageField::CreatedAt => Some("created_at"),
+        _ => None,
+    }
+}
+
+/// The SQL comparison of an ordered operator.
+fn comparison(op: &Op) -> Option<(&'static str, &Value)> {
+    Some(match op {
+        Op::Eq(v) => ("=", v),
+        Op::Gt(v) => (">", v),
+        Op::Gte(v) => (">=", v),
+        Op::Lt(v) => ("<", v),
+        Op::Lte(v) => ("<=", v),
+        _ => return None,
+    })
+}
+
+/// Whether SQL evaluates the condition exactly as the evaluator does (through
+/// [`push_conditions`]).
+fn exact_condition(filter: &Filter<MessageField>) -> bool {
+    match filter {
+        Filter::Cond(MessageField::Text, Op::Q(q)) => TextQuery::all_words(q).is_some(),
+        Filter::Cond(MessageField::Text, Op::Autocomplete(q)) => {
+            TextQuery::autocomplete(q).is_some()
+        }
+        Filter::Cond(MessageField::CreatedAt, op) => {
+            matches!(comparison(op), Some((_, Value::Time(_))))
+        }
+        Filter::Cond(field, Op::Eq(_) | Op::In(_)) => {
+            column(field).is_some() && *field != MessageField::CreatedAt
+        }
+        _ => false,
+    }
+}
+
+/// Whether SQL evaluates the whole filter exactly.
+pub(crate) fn exact_filter(filter: &Filter<MessageField>) -> bool {
+    match filter {
+        Filter::All => true,
+        Filter::And(parts) => parts.iter().all(exact_condition),
+        cond => exact_condition(cond),
+    }
+}
+
+/// Column conditions every match satisfies (top-level conjuncts only). Each is exact:
+/// strings compare bytes (`COLLATE "C"`), non-string operands of `$eq`/`$in` on a string
+/// column match nothing, as in the evaluator.
+fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, filter: &Filter<MessageField>) {
     let strings = |vs: &[Value]| -> Vec<String> {
         vs.iter()
             .filter_map(|v| match v {
@@ -79,40 +137,68 @@ fn push_column_conditions(q: &mut QueryBuilder<'_, Postgres>, filter: &Filter<Me
     match filter {
         Filter::And(parts) => {
             for part in parts {
-                push_column_conditions(q, part);
+                push_conditions(q, part);
             }
         }
-        Filter::Cond(field @ (MessageField::UserId | MessageField::Id), op) => {
-            let column = if *field == MessageField::UserId {
-                "user_id"
-            } else {
-                "id"
-            };
-            let ids = match op {
+        Filter::Cond(MessageField::CreatedAt, op) => {
+            if let Some((cmp, Value::Time(t))) = comparison(op) {
+                q.push(format!(" AND created_at {cmp} "))
+                    .push_bind(t.as_micros());
+            }
+        }
+        Filter::Cond(field, op) => {
+            let Some(column) = column(field) else { return };
+            let values = match op {
                 Op::Eq(v) => strings(std::slice::from_ref(v)),
                 Op::In(vs) => strings(vs),
                 _ => return,
             };
             q.push(format!(" AND {column} = ANY("))
-                .push_bind(ids)
+                .push_bind(values)
                 .push(")");
         }
-        Filter::Cond(MessageField::CreatedAt, op) => {
-            let (cmp, v) = match op {
-                Op::Eq(v) => ("=", v),
-                Op::Gt(v) => (">", v),
-                Op::Gte(v) => (">=", v),
-                Op::Lt(v) => ("<", v),
-                Op::Lte(v) => ("<=", v),
-                _ => return,
-            };
-            if let Value::Time(t) = v {
-                q.push(format!(" AND created_at {cmp} "))
-                    .push_bind(t.as_micros());
-            }
-        }
-        _ => {}
+        Filter::All | Filter::Or(_) | Filter::Nor(_) => {}
     }
+}
+
+/// `FROM … WHERE …` of every search: the rows the searcher may find that pass the
+/// filter's required tokens and column conditions.
+pub(crate) fn push_from(q: &mut QueryBuilder<'_, Postgres>, app: &AppId, query: &SearchQuery) {
+    // A cid listed twice keeps its first scope, as in the reference.
+    let mut cids: Vec<String> = Vec::with_capacity(query.scopes.len());
+    let mut afters: Vec<Option<i64>> = Vec::with_capacity(query.scopes.len());
+    for scope in &query.scopes {
+        let cid = scope.cid.to_string();
+        if !cids.contains(&cid) {
+            cids.push(cid);
+            afters.push(scope.created_after.map(|t| t.as_micros()));
+        }
+    }
+    q.push(" FROM messages JOIN unnest(")
+        .push_bind(cids)
+        .push("::text[], ")
+        .push_bind(afters)
+        .push("::bigint[]) AS scope(cid, after) USING (cid) WHERE app_id = ")
+        .push_bind(app.to_string())
+        .push(
+            " AND (scope.after IS NULL OR created_at > scope.after) \
+             AND deleted_at IS NULL \
+             AND coalesce(data ->> 'kind', '') <> 'system' \
+             AND NOT coalesce((data ->> 'shadowed')::boolean, false)",
+        );
+    if let Some(viewer) = &query.viewer {
+        q.push(" AND (coalesce(data -> 'restricted_visibility', '[]'::jsonb) = '[]'::jsonb OR user_id = ")
+            .push_bind(viewer.to_string())
+            .push(" OR data -> 'restricted_visibility' ? ")
+            .push_bind(viewer.to_string())
+            .push(")");
+    }
+    if let Some(tsq) = tsquery(&required_text(&query.filter)) {
+        q.push(" AND search_tsv @@ ")
+            .push_bind(tsq)
+            .push("::tsquery");
+    }
+    push_conditions(q, &query.filter);
 }
 
 #[async_trait]
@@ -121,24 +207,12 @@ impl SearchStore for PgStore {
         if query.scopes.is_empty() {
             return Ok(SearchPage::empty());
         }
-        let cids: Vec<String> = query.scopes.iter().map(|s| s.cid.to_string()).collect();
-        let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT ");
-        q.push(MESSAGE_COLS)
-            .push(" FROM messages WHERE app_id = ")
-            .push_bind(app.to_string())
-            .push(" AND cid = ANY(")
-            .push_bind(cids)
-            .push(
-                ") AND deleted_at IS NULL \
-                 AND coalesce(data ->> 'kind', '') <> 'system' \
-                 AND NOT coalesce((data ->> 'shadowed')::boolean, false)",
-            );
-        if let Some(tsq) = tsquery(&required_text(&query.filter)) {
-            q.push(" AND search_tsv @@ ")
-                .push_bind(tsq)
-                .push("::tsquery");
+        if let Some(plan) = ExactPlan::new(query) {
+            return plan.run(&self.pool, app).await;
         }
-        push_column_conditions(&mut q, &query.filter);
+        let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT ");
+        q.push(MESSAGE_COLS);
+        push_from(&mut q, app, query);
         let rows: Vec<MessageRow> = q.build_query_as().fetch_all(&self.pool).await.db()?;
         Ok(query.page(messages(rows)?))
     }

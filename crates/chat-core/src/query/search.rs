@@ -212,7 +212,27 @@ pub fn never_searched(m: &Message) -> bool {
     m.deleted_at.is_some() || m.kind == MessageType::System || m.shadowed
 }
 
+/// The sort values of a row, one per key of `order`.
+fn key_of(order: &[Sort<MessageField>], view: &MessageView<'_>) -> Vec<Value> {
+    order.iter().map(|s| owned(&view.get(&s.field))).collect()
+}
+
 impl SearchQuery {
+    /// The cursor [`SearchQuery::page`] puts on `m` (a `next` cursor after it with
+    /// `After`, a `previous` cursor before it with `Before`), for stores that page
+    /// themselves.
+    pub fn cursor_at(&self, m: &Message, direction: CursorDirection) -> SearchCursor {
+        let tokens = tokens(&m.text);
+        let view = MessageView {
+            message: m,
+            tokens: &tokens,
+        };
+        SearchCursor {
+            direction,
+            values: key_of(&self.order(), &view),
+        }
+    }
+
     /// The full order: the sort keys, then `id` ascending.
     pub fn order(&self) -> Vec<Sort<MessageField>> {
         let mut order = self.sort.clone();
@@ -245,11 +265,11 @@ impl SearchQuery {
     /// The reference page over `candidates`: any superset of the messages that match, in
     /// any order, each at most once.
     pub fn page(&self, candidates: Vec<Message>) -> SearchPage {
-        let scopes: HashMap<&Cid, Option<Timestamp>> = self
-            .scopes
-            .iter()
-            .map(|s| (&s.cid, s.created_after))
-            .collect();
+        // A cid listed twice keeps its first scope.
+        let mut scopes: HashMap<&Cid, Option<Timestamp>> = HashMap::new();
+        for s in &self.scopes {
+            scopes.entry(&s.cid).or_insert(s.created_after);
+        }
         let mut rows: Vec<Row> = candidates
             .into_iter()
             .filter(|m| self.admits(&scopes, m))
@@ -295,10 +315,7 @@ impl SearchQuery {
         if start >= end {
             return SearchPage::empty();
         }
-        let key = |row: &Row| -> Vec<Value> {
-            let view = row.view();
-            order.iter().map(|s| owned(&view.get(&s.field))).collect()
-        };
+        let key = |row: &Row| -> Vec<Value> { key_of(&order, &row.view()) };
         let next = (end < n).then(|| SearchCursor {
             direction: CursorDirection::After,
             values: key(&rows[end - 1]),
