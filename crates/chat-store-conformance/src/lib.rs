@@ -276,6 +276,7 @@ macro_rules! __conformance_cases {
                 offset_pages_have_no_gaps,
                 cursor_pages_have_no_gaps_or_repeats,
                 corpus_matches_the_reference,
+                engine_search_rules,
             }
             engine {
                 send_and_permissions,

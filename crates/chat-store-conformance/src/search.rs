@@ -632,3 +632,182 @@ pub async fn corpus_matches_the_reference(store: Arc<dyn Store>) {
         }
     }
 }
+
+/// The engine's search command over the store: channel selection and permissions,
+/// truncated history, request rules.
+pub async fn engine_search_rules(store: Arc<dyn Store>) {
+    use chat_core::engine::{Actor, SearchMessages, TruncateChannel};
+    use chat_core::query::{ChannelField, CursorDirection, Filter};
+    use chat_core::Error;
+
+    let w = crate::engine::World::new(store, &["alice", "bob", "carol"]).await;
+    let team = w
+        .channel("messaging", "team", "alice", &["alice", "bob"])
+        .await;
+    let solo = w.channel("messaging", "solo", "carol", &["carol"]).await;
+    let first = w.send("bob", &team, "hello team").await.expect("send");
+    w.send("carol", &solo, "hello me").await.expect("send");
+    let request = |channels: Json, query: &str| SearchMessages {
+        channel_filter: parse_filter::<ChannelField>(&channels).expect("channel filter"),
+        query: Some(query.to_owned()),
+        message_filter: None,
+        sort: Vec::new(),
+        limit: None,
+        offset: None,
+        next: None,
+        user_id: None,
+    };
+    let found = |page: SearchPage| ids(&page.results);
+    let alice = w.as_user("alice");
+
+    let page = w
+        .engine
+        .search_messages(
+            &alice,
+            request(json!({"members": {"$in": ["alice"]}}), "HELLO"),
+        )
+        .await
+        .expect("search");
+    assert_eq!(found(page), strs(&[&first]));
+    // Channels the searcher cannot read are skipped; if none is left, 403.
+    let page = w
+        .engine
+        .search_messages(&alice, request(json!({"type": "messaging"}), "hello"))
+        .await
+        .expect("search");
+    assert_eq!(found(page), strs(&[&first]));
+    let denied = w
+        .engine
+        .search_messages(&alice, request(json!({"cid": solo.as_str()}), "hello"))
+        .await;
+    assert!(
+        matches!(denied, Err(Error::PermissionDenied(_))),
+        "{denied:?}"
+    );
+    let none = w
+        .engine
+        .search_messages(
+            &alice,
+            request(json!({"cid": "messaging:nothing"}), "hello"),
+        )
+        .await
+        .expect("search");
+    assert!(none.results.is_empty());
+    let all = w
+        .engine
+        .search_messages(&w.server(), request(json!({"type": "messaging"}), "hello"))
+        .await
+        .expect("search");
+    assert_eq!(all.results.len(), 2);
+    let anonymous = Actor {
+        app: w.app.clone(),
+        user: None,
+        server: false,
+    };
+    let refused = w
+        .engine
+        .search_messages(&anonymous, request(json!({"type": "messaging"}), "hello"))
+        .await;
+    assert!(
+        matches!(refused, Err(Error::PermissionDenied(_))),
+        "{refused:?}"
+    );
+
+    // Truncated history is not searched; later messages are.
+    w.clock.advance_micros(1);
+    w.engine
+        .truncate_channel(
+            &alice,
+            TruncateChannel {
+                cid: team.clone(),
+                hard: false,
+                truncated_at: None,
+            },
+        )
+        .await
+        .expect("truncate");
+    let later = w.send("bob", &team, "hello again").await.expect("send");
+    let page = w
+        .engine
+        .search_messages(&alice, request(json!({"cid": team.as_str()}), "hello"))
+        .await
+        .expect("search");
+    assert_eq!(found(page), strs(&[&later]));
+
+    // Request rules: each is an `Invalid` naming the field.
+    let base = || request(json!({"cid": team.as_str()}), "hello");
+    let sorted = parse_sort(&json!([{"field": "created_at"}])).expect("sort");
+    let cursor = SearchCursor {
+        direction: CursorDirection::After,
+        values: Vec::new(),
+    };
+    let bad: Vec<(&str, SearchMessages)> = vec![
+        (
+            "query",
+            SearchMessages {
+                query: None,
+                ..base()
+            },
+        ),
+        (
+            "query",
+            SearchMessages {
+                message_filter: Some(Filter::All),
+                ..base()
+            },
+        ),
+        (
+            "query",
+            SearchMessages {
+                query: Some("?!".into()),
+                ..base()
+            },
+        ),
+        (
+            "text",
+            SearchMessages {
+                query: None,
+                message_filter: Some(
+                    parse_filter(&json!({"text": {"$autocomplete": "—"}})).expect("filter"),
+                ),
+                ..base()
+            },
+        ),
+        (
+            "offset",
+            SearchMessages {
+                offset: Some(3),
+                sort: sorted.clone(),
+                ..base()
+            },
+        ),
+        (
+            "offset",
+            SearchMessages {
+                offset: Some(3),
+                next: Some(cursor.clone()),
+                ..base()
+            },
+        ),
+        (
+            "offset",
+            SearchMessages {
+                offset: Some(1_001),
+                ..base()
+            },
+        ),
+        (
+            "next",
+            SearchMessages {
+                next: Some(cursor),
+                ..base()
+            },
+        ),
+    ];
+    for (field, input) in bad {
+        match w.engine.search_messages(&alice, input).await {
+            Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("expected Invalid on {field}, got {other:?}"),
+        }
+    }
+}
