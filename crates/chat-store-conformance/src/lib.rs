@@ -3,7 +3,7 @@
 //! Each case is a plain `pub async fn case(store: Arc<dyn Store>)` that panics on a contract
 //! violation. Cases are grouped in modules by aggregate ([`apps`], [`users`],
 //! [`channel_types`], [`channels`], [`members`], [`messages`], [`pagination`],
-//! [`reactions`], [`reads`], [`flags`], [`queries`], [`concurrency`]; [`engine`] runs the
+//! [`reactions`], [`reads`], [`flags`], [`queries`], [`concurrency`], [`search`]; [`engine`] runs the
 //! `ChatEngine` commands end to end over the store) and read like specs
 //! thanks to the builders in [`fixtures`]. What they check is the contract written on the
 //! trait methods in `chat_core::store`; a case's doc comment says which part.
@@ -72,6 +72,7 @@ pub mod pagination;
 pub mod queries;
 pub mod reactions;
 pub mod reads;
+pub mod search;
 pub mod users;
 
 #[doc(hidden)]
@@ -259,6 +260,23 @@ macro_rules! __conformance_cases {
                 concurrent_reactions_count_exactly,
                 concurrent_add_members_count_exactly,
                 concurrent_updates_one_version_wins,
+            }
+            search {
+                matching_and_no_match,
+                several_tokens_are_all_required,
+                case_and_punctuation_do_not_matter,
+                autocomplete_prefixes_the_last_word,
+                edit_updates_the_index,
+                deleted_messages_are_not_found,
+                system_shadowed_and_restricted,
+                channels_and_history_are_respected,
+                filters_on_message_fields,
+                relevance_then_id_is_the_default_order,
+                sort_by_created_at_and_custom,
+                offset_pages_have_no_gaps,
+                cursor_pages_have_no_gaps_or_repeats,
+                corpus_matches_the_reference,
+                engine_search_rules,
             }
             engine {
                 send_and_permissions,

@@ -18,6 +18,9 @@
 //! Reads hide nothing: truncated messages and hidden history are the reader's
 //! `MessagePage::created_after`, as the conformance suite specifies.
 //!
+//! Message search scans the scoped channels one lock at a time and applies chat-core's
+//! reference page (`search.rs`); there is no index.
+//!
 //! # Lock order
 //!
 //! Locks are only ever acquired in this order (a thread holding one may take a later one,
@@ -51,6 +54,7 @@ mod messages;
 mod query;
 mod reactions;
 mod reads;
+mod search;
 mod state;
 #[cfg(test)]
 mod tests;

@@ -42,6 +42,13 @@
 //! evaluator as the property-test oracle) is the next step. Message pages run in SQL:
 //! a keyset scan fetches at most `limit` rows either side of the cursor and
 //! [`chat_core::query::select_window`] picks the page from that run.
+//!
+//! # Search
+//!
+//! `search_messages` (`search.rs`) narrows with a generated `tsvector` column and its GIN
+//! index (migration `20240601000001_message_search.sql`), built from chat-core's token
+//! definition rather than a locale-dependent text search parser, then hands the candidates
+//! to chat-core's reference page, so results equal the memory store's.
 
 mod apps;
 mod channel_types;
@@ -54,6 +61,8 @@ mod query;
 mod reactions;
 mod reads;
 mod rows;
+mod search;
+mod search_page;
 mod users;
 mod window;
 

@@ -153,7 +153,7 @@ fn valid_path(path: &str) -> bool {
 
 /// Shared name resolution: explicit `custom.` paths, then built-ins, then refused
 /// built-ins, then anything else as custom.
-fn resolve<T>(
+pub(super) fn resolve<T>(
     name: &str,
     builtin: impl Fn(&str) -> Option<T>,
     unsupported: &[&str],

@@ -1,19 +1,29 @@
 //! The query language: a typed filter tree (parsed from the API's Mongo-style JSON), sort
 //! specs, pagination windows, and an in-memory evaluator. The memory store evaluates with
-//! it directly; property tests use it as the oracle for the Postgres translation.
+//! it directly; property tests use it as the oracle for the Postgres translation. Message
+//! search adds its fields (`message_fields`), its token semantics ([`text`]) and its
+//! reference page (`search`).
 
 mod eval;
 mod fields;
+mod message_fields;
 mod page;
 mod parse;
+mod search;
 #[cfg(test)]
 mod tests;
+pub mod text;
 mod views;
 
 pub use eval::{compare, matches, FieldSource, FieldValue};
 pub use fields::{ChannelField, Field, FieldKind, MemberField, UserField};
+pub use message_fields::{MessageField, MessageView};
 pub use page::{select_window, MessageCursor, MessagePage};
 pub use parse::{parse_filter, parse_sort};
+pub use search::{
+    never_searched, required_text, CursorDirection, SearchCursor, SearchPage, SearchPosition,
+    SearchQuery, SearchScope,
+};
 pub use views::{ChannelView, MemberView, UserView};
 
 use crate::ids::{Cid, UserId};

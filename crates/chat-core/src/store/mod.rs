@@ -31,7 +31,7 @@ use crate::ids::ChannelTypeName;
 use crate::ids::{AppId, Cid, MessageId, UserId};
 use crate::model::ThreadSummary;
 use crate::model::{App, Channel, ChannelCounters, ChannelType, Member, Message, Reaction, User};
-use crate::query::{ChannelQuery, MemberQuery, MessagePage, UserQuery};
+use crate::query::{ChannelQuery, MemberQuery, MessagePage, SearchPage, SearchQuery, UserQuery};
 use crate::read_state::{MessageFlags, ReadState, ThreadRead};
 use crate::time::Timestamp;
 
@@ -413,6 +413,17 @@ pub trait ReadStore: Send + Sync {
     ) -> StoreResult<Vec<MessageId>>;
 }
 
+/// Message search.
+#[async_trait]
+pub trait SearchStore: Send + Sync {
+    /// The page [`SearchQuery::page`] computes over every message of the query's scoped
+    /// channels, exactly: same messages, same order, same cursors. A store may narrow the
+    /// candidates first (a full-text index over [`crate::query::text`] tokens, kept current
+    /// by every insert, update and delete), but never drop a message that matches.
+    /// Channels of the scopes that do not exist contribute nothing.
+    async fn search_messages(&self, app: &AppId, query: &SearchQuery) -> StoreResult<SearchPage>;
+}
+
 /// Everything a backend provides.
 pub trait Store:
     AppStore
@@ -423,6 +434,7 @@ pub trait Store:
     + MessageStore
     + ReactionStore
     + ReadStore
+    + SearchStore
 {
 }
 
@@ -435,5 +447,6 @@ impl<T> Store for T where
         + MessageStore
         + ReactionStore
         + ReadStore
+        + SearchStore
 {
 }

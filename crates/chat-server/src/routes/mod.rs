@@ -8,6 +8,7 @@ mod connect;
 mod messages;
 mod ops;
 mod reads;
+mod search;
 mod users;
 
 use std::sync::Arc;
@@ -69,6 +70,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/messages/{id}/reactions", get(messages::list_reactions))
         .route("/members", get(channels::query_members))
         .route("/unread", get(reads::unread))
+        .route("/search", get(search::search))
         .route(
             "/channeltypes",
             get(channel_types::list).post(channel_types::create),
@@ -128,6 +130,7 @@ pub fn operation(method: &Method, path: &str) -> &'static str {
         ("GET", "/messages/{id}/reactions") => "GetReactions",
         ("GET", "/members") => "QueryMembers",
         ("GET", "/unread") => "UnreadCounts",
+        ("GET", "/search") => "Search",
         ("GET", "/channeltypes") => "ListChannelTypes",
         ("POST", "/channeltypes") => "CreateChannelType",
         ("GET", "/channeltypes/{name}") => "GetChannelType",

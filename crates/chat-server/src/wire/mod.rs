@@ -24,6 +24,7 @@ mod json;
 mod member;
 mod message;
 mod pagination;
+mod search;
 mod state;
 mod user;
 
@@ -43,5 +44,6 @@ pub use input_user::{user_inputs, user_patches};
 pub use member::{member, read};
 pub use message::{attachment, message, reaction};
 pub use pagination::{filter, message_page, message_page_from_query, sort};
+pub use search::{search_request, search_response};
 pub use state::channel_state;
 pub use user::{own_user, user};
