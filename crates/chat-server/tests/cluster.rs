@@ -304,6 +304,40 @@ async fn a_rate_limit_holds_across_both_nodes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_holds_on_a_node_without_redis() {
+    const N: usize = 4;
+    let dir = TempDir::new();
+    let args = ServerArgs {
+        database_url: database_url(),
+        schema: fresh_schema(),
+        data_dir: dir.path().to_path_buf(),
+    };
+    let flags: Vec<String> = ["--rate-limit-enforce", "true", "--user-rate-limit", "4"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let node = ServerProcess::spawn_with(&args, &flags).await;
+    let body = wait_status(&node, "ready").await;
+    assert_eq!(body["redis"], "off");
+    let dev = credentials(dir.path());
+    // The per-user limit: alice is refused past N, bob is not affected.
+    let alice = user_client(&node.base, &dev, "alice");
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..N + 2 {
+            v.push(alice.get("/app", &[]).await.unwrap().status);
+        }
+        v
+    };
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+    let bob = user_client(&node.base, &dev, "bob");
+    let res = bob.get("/app", &[]).await.unwrap();
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("x-ratelimit-limit"), Some("4"));
+    assert_eq!(res.header("x-ratelimit-remaining"), Some("3"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_redis_a_node_keeps_delivering_locally_and_recovers_by_itself() {
     let mut c = Cluster::start(&[]).await;
     channel_with(&c.server(0), "ops", &["alice", "bob", "carol"]).await;
