@@ -14,14 +14,16 @@
 //! Every heartbeat tick each node also looks for dead nodes; the one whose `SREM` from
 //! `{p}:nodes` succeeds reaps it, and announces offline the users left with no socket on
 //! a live node: a crashed node's users go offline within about one TTL plus one tick.
-//! A Redis restarted empty is noticed by the heartbeat (its key was missing) and the
-//! node writes its counts back.
+//! A Redis restarted empty is noticed by the heartbeat (its key was missing), and a
+//! change that failed during an outage marks the node dirty; either way the next
+//! heartbeat rewrites the node's counts from its own.
 //!
 //! The scripts name keys they compute (standalone Redis or a single-shard deployment,
 //! not Redis Cluster). While Redis is unreachable, transitions are decided on the node's
 //! own counts (degraded mode), which are kept in every mode for that reason.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -103,6 +105,8 @@ return 1
 pub struct Presence {
     /// This node's open sockets per (app, user).
     local: Mutex<HashMap<(AppId, UserId), usize>>,
+    /// A change could not reach Redis: the next heartbeat rewrites the node's counts.
+    dirty: AtomicBool,
     redis: Option<(Arc<RedisLink>, Duration)>,
 }
 
@@ -123,6 +127,7 @@ impl Presence {
     pub fn new(redis: Option<(Arc<RedisLink>, Duration)>) -> Self {
         Self {
             local: Mutex::new(HashMap::new()),
+            dirty: AtomicBool::new(false),
             redis,
         }
     }
@@ -166,6 +171,7 @@ impl Presence {
             Ok(total) => total.max(0) as usize,
             Err(e) => {
                 tracing::debug!(error = %e, "presence decided locally: redis unavailable");
+                self.dirty.store(true, Ordering::Relaxed);
                 local
             }
         }
@@ -216,31 +222,47 @@ impl Presence {
         }
     }
 
-    /// Refreshes the heartbeat; writes the node's counts back when Redis had lost them.
+    /// Refreshes the heartbeat. When Redis lost the node's key (restarted empty, or the
+    /// node was cut off longer than the TTL) or missed a change during an outage, rewrites
+    /// the node's counts from its own.
     async fn heartbeat(&self, link: &RedisLink, ttl: Duration) -> Result<(), fred::error::Error> {
         let keys = vec![link.key(&format!("node:{}", link.node)), link.key("nodes")];
         let args = vec![ttl.as_millis().to_string(), link.node.to_string()];
         let missing: i64 = link.commands.eval(HEARTBEAT, keys, args).await?;
-        if missing == 1 {
-            let counts: Vec<((AppId, UserId), usize)> = self
-                .local
-                .lock()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
-                .unwrap_or_default();
-            for ((app, user), n) in counts {
-                let m = member(&app, &user);
-                let _: () = link
-                    .commands
-                    .hset(
-                        link.key(&format!("pc:{m}")),
-                        (link.node.to_string(), n as i64),
-                    )
-                    .await?;
-                let _: () = link
-                    .commands
-                    .sadd(link.key(&format!("pu:{}", link.node)), m)
-                    .await?;
+        if missing == 1 || self.dirty.swap(false, Ordering::Relaxed) {
+            if let Err(e) = self.rewrite(link).await {
+                self.dirty.store(true, Ordering::Relaxed);
+                return Err(e);
             }
+        }
+        Ok(())
+    }
+
+    /// Makes Redis hold exactly this node's counts.
+    async fn rewrite(&self, link: &RedisLink) -> Result<(), fred::error::Error> {
+        let counts: HashMap<String, usize> = self
+            .local
+            .lock()
+            .map(|m| m.iter().map(|((a, u), n)| (member(a, u), *n)).collect())
+            .unwrap_or_default();
+        let users_key = link.key(&format!("pu:{}", link.node));
+        let listed: Vec<String> = link.commands.smembers(&users_key).await?;
+        for m in listed.iter().filter(|m| !counts.contains_key(*m)) {
+            let _: () = link
+                .commands
+                .hdel(link.key(&format!("pc:{m}")), link.node.to_string())
+                .await?;
+            let _: () = link.commands.srem(&users_key, m.clone()).await?;
+        }
+        for (m, n) in counts {
+            let _: () = link
+                .commands
+                .hset(
+                    link.key(&format!("pc:{m}")),
+                    (link.node.to_string(), n as i64),
+                )
+                .await?;
+            let _: () = link.commands.sadd(&users_key, m).await?;
         }
         Ok(())
     }

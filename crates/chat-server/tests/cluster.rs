@@ -161,7 +161,7 @@ fn message_ids(frames: &[Value]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_on_two_nodes_exchange_events_and_see_each_others_presence() {
     let c = Cluster::start(&[]).await;
-    channel_with(&c.server(0), "lobby", &["alice", "bob"]).await;
+    channel_with(&c.server(0), "lobby", &["alice", "bob", "ghost"]).await;
     let mut alice = c.user(0, "alice");
     let mut alice_ws = watcher(&mut alice, "alice", "lobby").await;
     let mut bob = c.user(1, "bob");
@@ -178,6 +178,29 @@ async fn users_on_two_nodes_exchange_events_and_see_each_others_presence() {
         .unwrap();
     assert_eq!(users.status, 200, "{}", users.body);
     assert_eq!(users.body["users"][0]["online"], true, "{}", users.body);
+
+    // An invisible user connecting on node 2 is not announced and appears offline.
+    let ghost = c.user(1, "ghost");
+    let ghost_ws = ghost
+        .connect("ghost", json!({"invisible": true}))
+        .await
+        .unwrap();
+    send(&bob, "lobby", "marker-0", "after ghost").await;
+    let frames = until(&mut alice_ws, "message.new").await;
+    assert!(
+        frames.iter().all(|f| f["type"] != "user.presence.changed"),
+        "invisible users stay silent: {frames:?}"
+    );
+    let users = alice
+        .get_payload(
+            "/users",
+            &json!({"filter_conditions": {"id": {"$in": ["ghost"]}}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(users.body["users"][0]["online"], false, "{}", users.body);
+    ghost_ws.close().await.unwrap();
+    until(&mut bob_ws, "message.new").await; // bob's own marker-0
 
     // Messages both ways, in order, each exactly once on each side.
     for i in 0..20 {
@@ -420,6 +443,26 @@ async fn without_redis_a_node_keeps_delivering_locally_and_recovers_by_itself() 
         ids.extend(message_ids(&until(&mut alice_ws, "message.new").await));
     }
     assert_eq!(counts(&ids).values().max(), Some(&1), "{ids:?}");
+    // Redis came back empty: the nodes wrote their presence counts back.
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        let users = alice
+            .get_payload(
+                "/users",
+                &json!({"filter_conditions": {"id": {"$in": ["bob"]}}}),
+            )
+            .await
+            .unwrap();
+        if users.body["users"][0]["online"] == true {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "bob never online again: {}",
+            users.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // What bob missed is in the channel's state.
     let state = bob
         .post(
