@@ -267,6 +267,20 @@ impl Presence {
         Ok(())
     }
 
+    /// On graceful shutdown: drops the heartbeat so another node reaps this one (and
+    /// announces its users offline) at its next tick instead of after the TTL.
+    pub async fn leave(&self) {
+        if let Some((link, _)) = &self.redis {
+            let gone: Result<i64, _> = link
+                .commands
+                .del(link.key(&format!("node:{}", link.node)))
+                .await;
+            if let Err(e) = gone {
+                tracing::debug!(error = %e, "heartbeat not removed at shutdown");
+            }
+        }
+    }
+
     /// Reaps dead nodes; the users who went offline with them.
     async fn reap(&self, link: &RedisLink) -> Result<Vec<(AppId, UserId)>, fred::error::Error> {
         let nodes: Vec<String> = link.commands.smembers(link.key("nodes")).await?;
@@ -307,6 +321,9 @@ pub fn spawn_heartbeat(state: &Arc<AppState>) {
         loop {
             tick.tick().await;
             let Some(state) = weak.upgrade() else { return };
+            if !state.is_accepting() {
+                return; // shutting down: `leave` removes the heartbeat
+            }
             if let Err(e) = state.presence.heartbeat(&link, ttl).await {
                 tracing::debug!(error = %e, "presence heartbeat failed");
                 continue;

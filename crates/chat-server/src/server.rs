@@ -205,6 +205,7 @@ pub async fn start_on(
                     // transport's close timeout).
                     registry.drained().await;
                 }
+                serve_state.presence.leave().await;
             })
             .await;
         if let Err(e) = result {
