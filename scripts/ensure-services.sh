@@ -34,6 +34,9 @@ ensure_postgres() {
 }
 
 ensure_redis() {
+  # The cluster tests start private redis-servers of their own: the binary must exist
+  # even when a Redis already answers on 6379.
+  command -v redis-server >/dev/null || apt_install redis-server
   if reachable 6379; then return; fi
   echo "ensure-services: Redis not reachable on 127.0.0.1:6379; starting it" >&2
   command -v redis-server >/dev/null || apt_install redis-server

@@ -5,6 +5,10 @@
 //! `DATABASE_URL` or `database_url`), else the memory store, so the first run needs no
 //! configuration; `--store memory` keeps the memory store even when `DATABASE_URL` is set
 //! in the shell.
+//!
+//! Redis: several nodes form one server when they share a database and a Redis
+//! (`--redis-url`, `REDIS_URL` or `redis_url`); without it the node runs alone, with
+//! in-process fan-out, presence and rate limits.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +75,28 @@ pub struct ServeArgs {
     /// PostgreSQL schema to use instead of `public` (created if missing).
     #[arg(long, env = "CHAT_DATABASE_SCHEMA")]
     pub database_schema: Option<String>,
+    /// Redis url, e.g. `redis://127.0.0.1:6379`: cross-node fan-out, presence, rate limits.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and topic (default `chat`).
+    #[arg(long, env = "CHAT_REDIS_PREFIX")]
+    pub redis_prefix: Option<String>,
+    /// Seconds a node's presence heartbeat lives: a crashed node's users go offline
+    /// within about this long (default 15).
+    #[arg(long, env = "CHAT_NODE_TTL_SECS")]
+    pub node_ttl_secs: Option<u64>,
+    /// Answer 429 when a rate limit is exceeded (default off: counted, headers only).
+    #[arg(long, env = "CHAT_RATE_LIMIT_ENFORCE")]
+    pub rate_limit_enforce: Option<bool>,
+    /// Rate-limit window in seconds (default 60).
+    #[arg(long, env = "CHAT_RATE_LIMIT_WINDOW_SECS")]
+    pub rate_limit_window_secs: Option<u64>,
+    /// Per-app limits per endpoint, `Operation=N,...` (overrides the documented defaults).
+    #[arg(long, env = "CHAT_RATE_LIMITS")]
+    pub rate_limits: Option<String>,
+    /// Per-user limit per endpoint and window (default 60; 0 = none).
+    #[arg(long, env = "CHAT_USER_RATE_LIMIT")]
+    pub user_rate_limit: Option<u32>,
 }
 
 /// Keys of the optional config file (all optional).
@@ -84,6 +110,13 @@ struct FileConfig {
     store: Option<String>,
     database_url: Option<String>,
     database_schema: Option<String>,
+    redis_url: Option<String>,
+    redis_prefix: Option<String>,
+    node_ttl_secs: Option<u64>,
+    rate_limit_enforce: Option<bool>,
+    rate_limit_window_secs: Option<u64>,
+    rate_limits: Option<String>,
+    user_rate_limit: Option<u32>,
 }
 
 /// Which store the server runs on.
@@ -167,6 +200,91 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The store (default: memory).
     pub store: StoreConfig,
+    /// Redis, when several nodes form one server.
+    pub redis: Option<RedisConfig>,
+    /// Rate limits.
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Where Redis is. `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// Connection url.
+    pub url: String,
+    /// Prefix of keys and topics.
+    pub prefix: String,
+    /// Lifetime of a node's heartbeat key.
+    pub node_ttl: std::time::Duration,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact_password(&self.url))
+            .field("prefix", &self.prefix)
+            .field("node_ttl", &self.node_ttl)
+            .finish()
+    }
+}
+
+impl RedisConfig {
+    /// The url with any password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        redact_password(&self.url)
+    }
+}
+
+/// Rate limiting (api-spec/errors.md §3): a sliding window per app and endpoint, and per
+/// user and endpoint; counted always (headers), enforced (429) only when `enforce`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Answer 429 code 9 past a limit.
+    pub enforce: bool,
+    /// Window length.
+    pub window: std::time::Duration,
+    /// App limits per operation replacing the documented defaults.
+    pub overrides: std::collections::BTreeMap<String, u32>,
+    /// Per-user limit per endpoint (0 = none).
+    pub per_user: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enforce: false,
+            window: std::time::Duration::from_secs(60),
+            overrides: std::collections::BTreeMap::new(),
+            per_user: 60,
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// The app limit of an operation per window.
+    pub fn app_limit(&self, op: &str) -> u32 {
+        self.overrides
+            .get(op)
+            .copied()
+            .unwrap_or_else(|| crate::http::rate_limit_for(op))
+    }
+}
+
+/// `Op=N,Op=N` → map.
+fn parse_overrides(text: &str) -> Result<std::collections::BTreeMap<String, u32>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (op, n) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("rate limit {pair:?} must be Operation=N"))?;
+            let n: u32 = n
+                .trim()
+                .parse()
+                .map_err(|_| format!("rate limit {pair:?} must be Operation=N"))?;
+            Ok((op.trim().to_string(), n))
+        })
+        .collect()
 }
 
 impl Default for Config {
@@ -177,6 +295,8 @@ impl Default for Config {
             json_logs: false,
             max_body_bytes: 1024 * 1024,
             store: StoreConfig::Memory,
+            redis: None,
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -195,6 +315,8 @@ impl Config {
         };
         let d = Config::default();
         let store = resolve_store(args, &file)?;
+        let redis = resolve_redis(args, &file);
+        let rate_limits = resolve_rate_limits(args, &file)?;
         let log_format = args.log_format.clone().or(file.log_format);
         let json_logs = match log_format.as_deref() {
             None | Some("text") => false,
@@ -214,8 +336,50 @@ impl Config {
                 .or(file.max_body_bytes)
                 .unwrap_or(d.max_body_bytes),
             store,
+            redis,
+            rate_limits,
         })
     }
+}
+
+fn resolve_redis(args: &ServeArgs, file: &FileConfig) -> Option<RedisConfig> {
+    let url = non_empty(args.redis_url.as_ref()).or(non_empty(file.redis_url.as_ref()))?;
+    let prefix = non_empty(args.redis_prefix.as_ref())
+        .or(non_empty(file.redis_prefix.as_ref()))
+        .unwrap_or_else(|| "chat".to_string());
+    let ttl = args
+        .node_ttl_secs
+        .or(file.node_ttl_secs)
+        .unwrap_or(15)
+        .max(1);
+    Some(RedisConfig {
+        url,
+        prefix,
+        node_ttl: std::time::Duration::from_secs(ttl),
+    })
+}
+
+fn resolve_rate_limits(args: &ServeArgs, file: &FileConfig) -> Result<RateLimitConfig, String> {
+    let d = RateLimitConfig::default();
+    let overrides = match non_empty(args.rate_limits.as_ref()).or(file.rate_limits.clone()) {
+        Some(text) => parse_overrides(&text)?,
+        None => d.overrides,
+    };
+    Ok(RateLimitConfig {
+        enforce: args
+            .rate_limit_enforce
+            .or(file.rate_limit_enforce)
+            .unwrap_or(d.enforce),
+        window: args
+            .rate_limit_window_secs
+            .or(file.rate_limit_window_secs)
+            .map_or(d.window, |s| std::time::Duration::from_secs(s.max(1))),
+        overrides,
+        per_user: args
+            .user_rate_limit
+            .or(file.user_rate_limit)
+            .unwrap_or(d.per_user),
+    })
 }
 
 /// An empty setting (`DATABASE_URL=`) counts as unset.
@@ -254,7 +418,38 @@ mod tests {
             store: None,
             database_url: None,
             database_schema: None,
+            redis_url: None,
+            redis_prefix: None,
+            node_ttl_secs: None,
+            rate_limit_enforce: None,
+            rate_limit_window_secs: None,
+            rate_limits: None,
+            user_rate_limit: None,
         }
+    }
+
+    #[test]
+    fn redis_and_rate_limits_resolve() {
+        assert_eq!(Config::resolve(&args()).unwrap().redis, None);
+        let with = ServeArgs {
+            redis_url: Some("redis://:pw@127.0.0.1:6379".into()),
+            rate_limits: Some("SendMessage=5, GetApp=7".into()),
+            rate_limit_enforce: Some(true),
+            ..args()
+        };
+        let c = Config::resolve(&with).unwrap();
+        let redis = c.redis.unwrap();
+        assert_eq!(redis.prefix, "chat");
+        assert!(!format!("{redis:?}").contains("pw"));
+        assert!(c.rate_limits.enforce);
+        assert_eq!(c.rate_limits.app_limit("SendMessage"), 5);
+        assert_eq!(c.rate_limits.app_limit("GetApp"), 7);
+        assert_eq!(c.rate_limits.app_limit("QueryChannels"), 10_000);
+        let bad = ServeArgs {
+            rate_limits: Some("SendMessage".into()),
+            ..args()
+        };
+        assert!(Config::resolve(&bad).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chat_core::fanout::{plan, Audience, Event, EventKind, Form, PubSub};
+use chat_core::fanout::{plan, Audience, Event, EventKind, Form};
 use chat_core::ids::{ConnectionId, UserId};
 use chat_core::model::App;
 use chat_core::read_state::UnreadSummary;
@@ -141,6 +141,22 @@ fn carries_channel(kind: &EventKind) -> bool {
 
 async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
     let registry = state.registry(&event.app);
+    // With several nodes every node sees every event of the app: most have no local
+    // recipient, and must cost no lookup.
+    if registry.connection_count() == 0 {
+        return Ok(());
+    }
+    let resolved;
+    let event = match &event.kind {
+        EventKind::PresenceChanged { user, .. } => {
+            resolved = Event {
+                audience: Audience::Users(presence_audience(state, &event.app, &user.id).await),
+                ..event.clone()
+            };
+            &resolved
+        }
+        _ => event,
+    };
     let members: Vec<UserId> = match (&event.audience, &event.cid) {
         (Audience::Channel | Audience::ChannelUsers(_), Some(cid))
             if event.kind.notification_target().is_some() =>
@@ -218,16 +234,11 @@ impl SocketHandler for Handler {
 
     fn on_close(&self, _conn: &ConnectionId, user: &UserId, watched: Vec<chat_core::ids::Cid>) {
         let registry = self.state.registry(&self.app.id);
-        if registry.user_connection_count(user) == 0 {
-            let (state, app, id) = (self.state.clone(), self.app.clone(), user.clone());
+        if !user.as_str().starts_with('!') {
+            let (state, app, id) = (self.state.clone(), self.app.id.clone(), user.clone());
             tokio::spawn(async move {
-                let found = state
-                    .engine
-                    .store()
-                    .get_users(&app.id, std::slice::from_ref(&id))
-                    .await;
-                if let Ok(Some(user)) = found.map(|v| v.into_iter().next()) {
-                    announce_presence(&state, &app, user, false).await;
+                if state.presence.disconnected(&app, &id).await {
+                    went_offline(&state, &app, &id).await;
                 }
             });
         }
@@ -257,8 +268,28 @@ impl SocketHandler for Handler {
     }
 }
 
+/// A user's last socket (on any node) closed: keeps `last_active` and announces offline.
+pub async fn went_offline(state: &AppState, app: &chat_core::ids::AppId, id: &UserId) {
+    let Ok(Some(app)) = state.app_by_id(app).await else {
+        return;
+    };
+    let store = state.engine.store();
+    let found = store.get_users(&app.id, std::slice::from_ref(id)).await;
+    let Ok(Some(mut user)) = found.map(|v| v.into_iter().next()) else {
+        return;
+    };
+    user.last_active = Some(state.engine.clock().now());
+    // Best effort: a concurrent update of the user wins over the activity stamp.
+    if let Ok(updated) = store.update_user(&app.id, user.clone()).await {
+        user = updated;
+    }
+    announce_presence(state, &app, user, false).await;
+}
+
 /// Tells the users who share a watched channel with `user` that it went online or offline
-/// (`user.presence.changed`, once per real transition; invisible users stay silent).
+/// (`user.presence.changed`, once per real transition; invisible users stay silent). The
+/// event crosses nodes with an empty audience: each node resolves it against its own
+/// sockets at delivery ([`presence_audience`]).
 pub async fn announce_presence(
     state: &AppState,
     app: &App,
@@ -268,32 +299,38 @@ pub async fn announce_presence(
     if user.invisible {
         return;
     }
-    let registry = state.registry(&app.id);
-    let memberships = match state.engine.store().memberships(&app.id, &user.id).await {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::warn!(error = %e, "presence not announced");
-            return;
-        }
-    };
-    let mut audience: Vec<UserId> = memberships
-        .iter()
-        .flat_map(|m| registry.watchers(&m.cid))
-        .map(|(_, u)| u)
-        .filter(|u| *u != user.id)
-        .collect();
-    audience.sort();
-    audience.dedup();
-    if audience.is_empty() {
-        return;
-    }
     let event = Event {
         app: app.id.clone(),
         created_at: state.engine.clock().now(),
         cid: None,
         actor: Some(user.id.clone()),
         kind: EventKind::PresenceChanged { user, online },
-        audience: Audience::Users(audience),
+        audience: Audience::Users(Vec::new()),
     };
     let _ = state.bus.publish(Arc::new(event)).await;
+}
+
+/// The users with a socket on this node watching a channel `user` is a member of.
+async fn presence_audience(
+    state: &AppState,
+    app: &chat_core::ids::AppId,
+    user: &UserId,
+) -> Vec<UserId> {
+    let registry = state.registry(app);
+    let memberships = match state.engine.store().memberships(app, user).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "presence not announced");
+            return Vec::new();
+        }
+    };
+    let mut audience: Vec<UserId> = memberships
+        .iter()
+        .flat_map(|m| registry.watchers(&m.cid))
+        .map(|(_, u)| u)
+        .filter(|u| u != user)
+        .collect();
+    audience.sort();
+    audience.dedup();
+    audience
 }

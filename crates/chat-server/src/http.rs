@@ -1,17 +1,23 @@
 //! HTTP edge mechanics shared by every route: JSON bodies in, `Reply` out, errors as
-//! Stream error bodies, and the `finish` middleware that adds `duration`, rate-limit
-//! headers and a request id, and logs each request.
+//! Stream error bodies, and the `finish` middleware that counts the request against its
+//! rate limits (`rate_limit`; 429 code 9 with `Retry-After` when enforced and exceeded),
+//! adds `duration`, `X-RateLimit-*` headers and a request id, and logs each request.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use crate::auth::{self, Credential};
 use crate::error::ApiError;
+use crate::rate_limit::{Subject, Verdict};
+use crate::state::AppState;
 
 /// A successful JSON object response (`duration` is added by [`finish`]).
 #[derive(Debug)]
@@ -125,9 +131,83 @@ pub fn rate_limit_for(op: &str) -> u32 {
     }
 }
 
-/// Outermost middleware: request id, timing, `duration` in every JSON object body,
-/// rate-limit headers on every response, one log line per request.
-pub async fn finish(req: Request, next: Next) -> Response {
+/// Operations that are not API calls: never limited.
+fn unlimited(op: &str) -> bool {
+    matches!(op, "Health" | "Metrics" | "Other")
+}
+
+/// What identifies a request's caller, read before anything is awaited.
+struct Caller {
+    api_key: Option<String>,
+    auth_type: Option<String>,
+    token: Option<String>,
+}
+
+impl Caller {
+    fn of(req: &Request) -> Self {
+        let query: HashMap<String, String> =
+            axum::extract::Query::<HashMap<String, String>>::try_from_uri(req.uri())
+                .map(|q| q.0)
+                .unwrap_or_default();
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Self {
+            api_key: query.get("api_key").cloned(),
+            auth_type: header("stream-auth-type")
+                .or_else(|| query.get("stream-auth-type").cloned()),
+            token: header("authorization").or_else(|| query.get("authorization").cloned()),
+        }
+    }
+}
+
+/// Whose counters a request counts against: the app of its `api_key` and, for a valid
+/// user token, the user. `None` when the request names no known app or its token is
+/// not valid (it fails anyway, without counting).
+async fn subject_of(state: &AppState, caller: Caller) -> Option<Subject> {
+    let app = state.app_by_key(caller.api_key.as_deref()?).await.ok()??;
+    let now = state.engine.clock().now();
+    let credential = auth::authenticate(
+        &app,
+        caller.auth_type.as_deref(),
+        caller.token.as_deref(),
+        now,
+    )
+    .ok()?;
+    let (platform, user) = match credential {
+        Credential::Server => ("server", None),
+        Credential::User { user_id, .. } => ("web", Some(user_id)),
+        Credential::Anonymous => ("web", None),
+    };
+    Some(Subject {
+        app: app.id.clone(),
+        platform,
+        user,
+    })
+}
+
+/// The headers of an uncounted request: the documented limit, a fresh window.
+fn uncounted(op: &str, state: &AppState) -> Verdict {
+    let limit = state.config.rate_limits.app_limit(op);
+    let window = state.config.rate_limits.window.as_secs().max(1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Verdict {
+        allowed: true,
+        limit,
+        remaining: limit,
+        reset: now - now % window + window,
+        retry_after: 0,
+    }
+}
+
+/// Outermost middleware: rate limits, request id, timing, `duration` in every JSON
+/// object body, rate-limit headers on every response, one log line per request.
+pub async fn finish(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let request_id = ulid::Ulid::new().to_string();
     let method = req.method().clone();
@@ -137,9 +217,29 @@ pub async fn finish(req: Request, next: Next) -> Response {
         .get::<axum::extract::MatchedPath>()
         .map_or("Other", |p| crate::routes::operation(&method, p.as_str()));
     let span = tracing::info_span!("request", request_id = %request_id, %method, %path, op);
-    let response = {
+    let subject = if unlimited(op) {
+        None
+    } else {
+        subject_of(&state, Caller::of(&req)).await
+    };
+    let verdict = match &subject {
+        Some(s) => {
+            state
+                .limiter
+                .check(s, op, std::time::SystemTime::now())
+                .await
+        }
+        None => uncounted(op, &state),
+    };
+    let response = if verdict.allowed {
         use tracing::Instrument as _;
         next.run(req).instrument(span.clone()).await
+    } else {
+        metrics::counter!("chat_http_rate_limited_total", "route" => op).increment(1);
+        let mut res = Failure(ApiError::rate_limited()).into_response();
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(verdict.retry_after));
+        res
     };
     let elapsed = start.elapsed();
     let duration = format!("{:.2}ms", elapsed.as_secs_f64() * 1000.0);
@@ -156,18 +256,13 @@ pub async fn finish(req: Request, next: Next) -> Response {
     } else {
         body
     };
-    let limit = rate_limit_for(op);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let reset = now - now % 60 + 60;
     let h = &mut parts.headers;
-    h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    h.insert("x-ratelimit-limit", HeaderValue::from(verdict.limit));
     h.insert(
         "x-ratelimit-remaining",
-        HeaderValue::from(limit.saturating_sub(1)),
+        HeaderValue::from(verdict.remaining),
     );
-    h.insert("x-ratelimit-reset", HeaderValue::from(reset));
+    h.insert("x-ratelimit-reset", HeaderValue::from(verdict.reset));
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert("x-request-id", v);
     }

@@ -4,12 +4,16 @@
 
 pub mod auth;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod delivery;
 pub mod dev_app;
 pub mod error;
 pub mod http;
+pub mod presence;
 pub mod present;
+pub mod rate_limit;
+pub mod redis;
 pub mod request;
 pub mod routes;
 pub mod server;

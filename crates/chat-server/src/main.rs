@@ -125,6 +125,15 @@ async fn serve(config: Config) -> ExitCode {
                 .unwrap_or_default()
         ),
     }
+    match &config.redis {
+        None => println!("redis: none (single node)"),
+        Some(r) => println!(
+            "redis: {} prefix {} node {} (cross-node fan-out, presence, rate limits)",
+            r.redacted_url(),
+            r.prefix,
+            handle.state.redis.as_ref().map_or("?", |link| &*link.node)
+        ),
+    }
     let shutdown = handle.take_shutdown();
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -68,11 +68,12 @@ impl Loaded {
                 .or_default()
                 .push(r);
         }
-        let online = users
+        let visible: Vec<UserId> = users
             .iter()
-            .filter(|u| !u.invisible && state.registry(app).user_connection_count(&u.id) > 0)
+            .filter(|u| !u.invisible)
             .map(|u| u.id.clone())
             .collect();
+        let online = state.online_among(app, &visible).await;
         Ok(Self {
             users: users.into_iter().map(|u| (u.id.clone(), u)).collect(),
             messages: quoted.into_iter().map(|m| (m.id.clone(), m)).collect(),
@@ -175,7 +176,9 @@ pub async fn users(
     viewer: Option<&UserId>,
     us: &[User],
 ) -> Result<Vec<Value>, ApiError> {
-    let loaded = Loaded::load(state, app, viewer, Vec::new(), &[]).await?;
+    // The users themselves are loaded too: that is what decides their `online`.
+    let ids = us.iter().map(|u| u.id.clone()).collect();
+    let loaded = Loaded::load(state, app, viewer, ids, &[]).await?;
     Ok(loaded.with(|ctx| us.iter().map(|u| wire::user(u, ctx)).collect()))
 }
 

@@ -162,13 +162,21 @@ pub async fn start_on(
     let engine = ChatEngine::new(storage.store(), clock);
     let addr = listener.local_addr()?;
     let background = storage.needs_preparation();
+    let redis = match &config.redis {
+        Some(r) => Some(
+            crate::redis::RedisLink::connect(&r.url, &r.prefix).map_err(std::io::Error::other)?,
+        ),
+        None => None,
+    };
     let state = Arc::new(AppState::new(
         engine,
         storage,
         config,
         transport,
         metrics_handle(),
+        redis,
     ));
+    crate::presence::spawn_heartbeat(&state);
     if background {
         tokio::spawn(bootstrap_until_done(state.clone(), dev.clone()));
     } else {
@@ -197,6 +205,7 @@ pub async fn start_on(
                     // transport's close timeout).
                     registry.drained().await;
                 }
+                serve_state.presence.leave().await;
             })
             .await;
         if let Err(e) = result {

@@ -1,6 +1,6 @@
 //! Process-wide state shared by every route: the engine, the socket registry, the event
-//! bus, the app cache, and whether the store has been bootstrapped (migrated, development
-//! app in place). Until it has, app lookups answer 503 instead of reaching a store that
+//! bus (in process, or across nodes on Redis), presence, rate limits, the app cache, and
+//! whether the store has been bootstrapped (migrated, development app in place). Until it has, app lookups answer 503 instead of reaching a store that
 //! may lack its tables.
 
 use std::collections::HashMap;
@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use chat_core::engine::{ChatEngine, Outcome};
 use chat_core::fanout::{LocalPubSub, PubSub};
 use chat_core::ids::AppId;
+use chat_core::ids::UserId;
 use chat_core::model::App;
 use chat_transport_ws::{Registry, TransportConfig};
 use tokio::sync::watch;
@@ -17,7 +18,13 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::dev_app::DevCredentials;
 use crate::error::ApiError;
+use crate::presence::Presence;
+use crate::rate_limit::RateLimiter;
+use crate::redis::RedisLink;
 use crate::storage::Storage;
+
+/// Events the bus holds per subscriber before a lagging one loses the oldest.
+const BUS_CAPACITY: usize = 65_536;
 
 /// Shared state (behind an `Arc`).
 pub struct AppState {
@@ -25,8 +32,14 @@ pub struct AppState {
     pub engine: ChatEngine,
     /// Open sockets and what they watch, per app (cids are only unique within an app).
     registries: RwLock<HashMap<AppId, Arc<Registry>>>,
-    /// Events from commands to the delivery task (and, later, other nodes).
-    pub bus: Arc<LocalPubSub>,
+    /// Events from commands to the delivery task (and, with Redis, other nodes).
+    pub bus: Arc<dyn PubSub>,
+    /// The link to Redis, when several nodes form one server.
+    pub redis: Option<Arc<RedisLink>>,
+    /// Who is online.
+    pub presence: Presence,
+    /// Rate limits.
+    pub limiter: RateLimiter,
     /// Resolved configuration.
     pub config: Config,
     /// Socket settings.
@@ -59,13 +72,24 @@ impl AppState {
         config: Config,
         transport: TransportConfig,
         metrics: metrics_exporter_prometheus::PrometheusHandle,
+        redis: Option<Arc<RedisLink>>,
     ) -> Self {
+        let bus: Arc<dyn PubSub> = match &redis {
+            Some(link) => crate::cluster::RedisPubSub::start(link.clone(), BUS_CAPACITY),
+            None => Arc::new(LocalPubSub::new(BUS_CAPACITY)),
+        };
+        let ttl = config.redis.as_ref().map(|r| r.node_ttl);
+        let presence = Presence::new(redis.clone().zip(ttl));
+        let limiter = RateLimiter::new(config.rate_limits.clone(), redis.clone());
         Self {
             engine,
             storage,
             bootstrapped: watch::Sender::new(None),
             registries: RwLock::new(HashMap::new()),
-            bus: Arc::new(LocalPubSub::new(65_536)),
+            bus,
+            redis,
+            presence,
+            limiter,
             config,
             transport,
             apps: RwLock::new(HashMap::new()),
@@ -190,6 +214,15 @@ impl AppState {
             .read()
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Which of `users` are online (any node), for `online` in user objects.
+    pub async fn online_among(&self, app: &AppId, users: &[UserId]) -> Vec<UserId> {
+        self.presence
+            .online_among(app, users)
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// Whether the server still takes new work.

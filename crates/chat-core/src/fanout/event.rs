@@ -1,4 +1,8 @@
 //! Typed events: what each command produced. The server encodes them to Stream JSON.
+//! They are serde-serialisable (in the stored shapes of their payloads) so that a cross-node
+//! bus can carry them between processes; that form is internal, never the wire format.
+
+use serde::{Deserialize, Serialize};
 
 use crate::custom::Custom;
 use crate::ids::{AppId, Cid, MessageId, UserId};
@@ -6,7 +10,7 @@ use crate::model::{Channel, Member, Message, Reaction, User};
 use crate::time::Timestamp;
 
 /// One event, with who it is addressed to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// The app (tenant) it happened in.
     pub app: AppId,
@@ -23,7 +27,7 @@ pub struct Event {
 }
 
 /// Who an event is addressed to; [`super::plan`] resolves it to connections.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Audience {
     /// Watchers of the event's channel. Members with no watching connection get the
     /// `notification.*` form when the event has one.
@@ -39,7 +43,7 @@ pub enum Audience {
 
 /// What happened. Payloads carry domain values; per-recipient parts (unread counts) are
 /// added at delivery time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EventKind {
     /// A message was sent.
     MessageNew {

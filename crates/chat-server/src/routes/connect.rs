@@ -48,7 +48,8 @@ struct Accepted {
     user: UserId,
     first_frame: Bytes,
     connection: ConnectionId,
-    /// Set when this socket takes the user from offline to online.
+    /// The user, for presence (whether this socket takes them online is decided, across
+    /// nodes, once the socket is accepted).
     announce_online: Option<User>,
 }
 
@@ -86,11 +87,14 @@ pub async fn connect(State(state): State<Arc<AppState>>, mut req: Request) -> Re
         match accepted {
             Ok(a) => {
                 let registry = task_state.registry(&a.app.id);
+                // Awaited before the socket runs, so its close is counted after it.
                 if let Some(user) = a.announce_online.clone() {
-                    let (state, app) = (task_state.clone(), a.app.clone());
-                    tokio::spawn(async move {
-                        crate::delivery::announce_presence(&state, &app, user, true).await;
-                    });
+                    if task_state.presence.connected(&a.app.id, &user.id).await {
+                        let (state, app) = (task_state.clone(), a.app.clone());
+                        tokio::spawn(async move {
+                            crate::delivery::announce_presence(&state, &app, user, true).await;
+                        });
+                    }
                 }
                 let handler = Arc::new(Handler {
                     state: task_state.clone(),
@@ -200,9 +204,7 @@ async fn accept(
             if let Some(m) = me.as_object_mut() {
                 m.insert("online".into(), Value::Bool(!user.invisible));
             }
-            if registry.user_connection_count(&user.id) == 0 {
-                announce_online = Some(user.clone());
-            }
+            announce_online = Some(user.clone());
             (user.id, me)
         }
     };

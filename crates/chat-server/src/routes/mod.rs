@@ -87,7 +87,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(not_found)
         .layer(axum::Extension(limit))
-        .layer(axum::middleware::from_fn(crate::http::finish))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::finish,
+        ))
         .layer(tower_http::cors::CorsLayer::permissive())
         .with_state(state)
 }

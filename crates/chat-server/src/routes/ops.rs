@@ -14,19 +14,39 @@ pub async fn live() -> Reply {
     Reply(json!({"status": "ok"}))
 }
 
-/// 200 `{"status":"ready","store":true,"accepting":true}` when the store is bootstrapped
-/// (migrated, development app in place: `bootstrapped`), answers within a second, and the server is not
-/// shutting down; 503 `{"status":"not_ready",…}` naming what is missing otherwise.
+/// 200 `{"status":"ready","store":true,"accepting":true,"redis":…}` when the store is
+/// bootstrapped (migrated, development app in place), answers within a second, and the
+/// server is not shutting down; 503 `{"status":"not_ready",…}` naming what is missing
+/// otherwise.
+///
+/// `redis` is `"off"` (single node), `"up"` or `"down"`. Redis down is **degraded, still
+/// 200**: the node keeps serving its own sockets and every HTTP call (the store is the
+/// source of truth); only cross-node delivery, shared presence and shared rate limits
+/// are impaired, and taking the node out of a load balancer would disconnect clients it
+/// serves well. Monitoring reads `status == "degraded"` and
+/// `chat_events_not_crossed_total`.
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let bootstrapped = state.is_bootstrapped();
     let store_ok = bootstrapped && state.storage.reachable().await;
     let accepting = state.is_accepting();
+    let redis = match &state.redis {
+        None => "off",
+        Some(link) if link.is_up() => "up",
+        Some(_) => "down",
+    };
     let ready = store_ok && accepting;
+    let status = match (ready, redis) {
+        (false, _) => "not_ready",
+        (true, "down") => "degraded",
+        (true, _) => "ready",
+    };
+    metrics::gauge!("chat_redis_up").set(if redis == "up" { 1.0 } else { 0.0 });
     let body = json!({
-        "status": if ready { "ready" } else { "not_ready" },
+        "status": status,
         "store": store_ok,
         "bootstrapped": bootstrapped,
         "accepting": accepting,
+        "redis": redis,
     });
     let status = if ready {
         StatusCode::OK

@@ -5,6 +5,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod redis;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -80,7 +82,13 @@ impl ServerProcess {
     /// Starts the binary and waits for its banner line (it listens from then on, whether
     /// or not the database answers).
     pub async fn spawn(args: &ServerArgs) -> Self {
+        Self::spawn_with(args, &[]).await
+    }
+
+    /// [`ServerProcess::spawn`] with more command-line arguments (`--redis-url …`).
+    pub async fn spawn_with(args: &ServerArgs, extra: &[String]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+            .args(extra)
             .arg("--addr")
             .arg("127.0.0.1:0")
             .arg("--data-dir")
@@ -96,6 +104,13 @@ impl ServerProcess {
             .env_remove("CHAT_ADDR")
             .env_remove("CHAT_DATA_DIR")
             .env_remove("CHAT_DATABASE_SCHEMA")
+            .env_remove("REDIS_URL")
+            .env_remove("CHAT_REDIS_PREFIX")
+            .env_remove("CHAT_NODE_TTL_SECS")
+            .env_remove("CHAT_RATE_LIMIT_ENFORCE")
+            .env_remove("CHAT_RATE_LIMITS")
+            .env_remove("CHAT_USER_RATE_LIMIT")
+            .env_remove("CHAT_RATE_LIMIT_WINDOW_SECS")
             .env("RUST_LOG", "warn")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
