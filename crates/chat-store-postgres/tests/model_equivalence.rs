@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use chat_core::engine::{
     Actor, AddMembers, ChannelData, ChannelTarget, ChatEngine, GetOrCreateChannel, MemberInput,
-    MessageInput, NewApp, ReactionInput, SendMessage, UserInput,
+    MessageInput, NewApp, ReactionInput, SendMessage, UserInput, UserPatch,
 };
 use chat_core::ids::{AppId, Cid, MessageId, UserId};
 use chat_core::model::{App, AppSettings, User};
@@ -93,6 +93,12 @@ enum Op {
         ch: usize,
         users: Vec<usize>,
         invite: bool,
+        custom: serde_json::Map<String, Json>,
+    },
+    UpdateUser {
+        user: usize,
+        set: serde_json::Map<String, Json>,
+        name: Option<usize>,
     },
     RemoveMembers {
         ch: usize,
@@ -166,6 +172,9 @@ enum Op {
     Truncate {
         ch: usize,
     },
+    DeleteChannel {
+        ch: usize,
+    },
 }
 
 fn user_idx() -> impl Strategy<Value = usize> {
@@ -213,8 +222,10 @@ fn op() -> impl Strategy<Value = Op> {
         ),
         1 => (ch_idx(), custom_map(), proptest::option::of(any::<bool>()))
             .prop_map(|(ch, set, frozen)| Op::UpdateChannel { ch, set, frozen }),
-        1 => (ch_idx(), users_subset(), any::<bool>())
-            .prop_map(|(ch, users, invite)| Op::AddMembers { ch, users, invite }),
+        1 => (ch_idx(), users_subset(), any::<bool>(), custom_map())
+            .prop_map(|(ch, users, invite, custom)| Op::AddMembers { ch, users, invite, custom }),
+        1 => (user_idx(), custom_map(), proptest::option::of(0usize..NAMES.len()))
+            .prop_map(|(user, set, name)| Op::UpdateUser { user, set, name }),
         1 => (ch_idx(), users_subset()).prop_map(|(ch, users)| Op::RemoveMembers { ch, users }),
         1 => (ch_idx(), user_idx(), any::<bool>())
             .prop_map(|(ch, user, accept)| Op::AnswerInvite { ch, user, accept }),
@@ -250,6 +261,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (user_idx(), msg_idx(), 0u8..32, 0u8..32)
             .prop_map(|(user, msg, set, clear)| Op::Flags { user, msg, set, clear }),
         1 => ch_idx().prop_map(|ch| Op::Truncate { ch }),
+        1 => ch_idx().prop_map(|ch| Op::DeleteChannel { ch }),
     ]
 }
 
@@ -398,8 +410,18 @@ fn user_leaf() -> impl Strategy<Value = Json> {
         Just(json!({})),
         proptest::collection::vec(user_name(), 0..3).prop_map(|u| json!({"id": {"$in": u}})),
         user_name().prop_map(|u| json!({"id": {"$ne": u}})),
-        prop_oneof![Just("a"), Just("B"), Just("an")]
-            .prop_map(|s| json!({"name": {"$autocomplete": s}})),
+        prop_oneof![
+            Just("a"),
+            Just("B"),
+            Just("an"),
+            Just("émi"),
+            Just("ray b"),
+            Just("-r")
+        ]
+        .prop_map(|s| json!({"name": {"$autocomplete": s}})),
+        prop_oneof![Just("zola"), Just("bell an"), Just("X")]
+            .prop_map(|s| json!({"name": {"$q": s}})),
+        user_name().prop_map(|u| json!({"name": {"$gt": u}})),
         prop_oneof![Just("a"), Just("Bo")].prop_map(|s| json!({"id": {"$autocomplete": s}})),
         prop_oneof![Just("user"), Just("admin")].prop_map(|r| json!({"role": r})),
         prop_oneof![Just("t1"), Just("t2")].prop_map(|t| json!({"teams": t})),
@@ -414,7 +436,8 @@ fn member_leaf() -> impl Strategy<Value = Json> {
     prop_oneof![
         Just(json!({})),
         proptest::collection::vec(user_name(), 0..3).prop_map(|u| json!({"id": {"$in": u}})),
-        prop_oneof![Just("a"), Just("B")].prop_map(|s| json!({"name": {"$autocomplete": s}})),
+        prop_oneof![Just("a"), Just("B"), Just("émi"), Just("ray")]
+            .prop_map(|s| json!({"name": {"$autocomplete": s}})),
         user_name().prop_map(|u| json!({"name": u})),
         prop_oneof![Just("channel_member"), Just("owner")].prop_map(|r| json!({"channel_role": r})),
         prop_oneof![Just("pending"), Just("accepted"), Just("rejected")]
@@ -506,7 +529,8 @@ struct World {
     engine: ChatEngine,
     clock: Arc<FixedClock>,
     app: Arc<App>,
-    users: Vec<User>,
+    /// The users as last written (actors carry them).
+    users: std::sync::Mutex<Vec<User>>,
 }
 
 impl World {
@@ -556,16 +580,20 @@ impl World {
             engine,
             clock,
             app,
-            users,
+            users: std::sync::Mutex::new(users),
         }
     }
 
+    fn user(&self, i: usize) -> User {
+        self.users.lock().unwrap()[i].clone()
+    }
+
     fn as_user(&self, i: usize) -> Actor {
-        Actor::user(self.app.clone(), self.users[i].clone())
+        Actor::user(self.app.clone(), self.user(i))
     }
 
     fn server_as(&self, i: usize) -> Actor {
-        Actor::server_as(self.app.clone(), self.users[i].clone())
+        Actor::server_as(self.app.clone(), self.user(i))
     }
 
     fn store(&self) -> &Arc<dyn Store> {
@@ -616,12 +644,18 @@ fn uid(i: usize) -> UserId {
     UserId::parse(USERS[i]).unwrap()
 }
 
+/// Names an update may give (case and word starts matter to `$autocomplete`).
+const NAMES: &[&str] = &["Anna Bell", "bob", "Émile Zola", "x-ray Bo"];
+
 const REACTIONS: &[&str] = &["like", "love", "wow"];
 const TEXTS: &[&str] = &["edited", "hello @bob", "bye"];
 
 /// Applies one operation to one world; the comparable result.
-async fn apply(w: &World, op: &Op, sent: usize) -> Result<String, String> {
-    w.clock.advance_micros(1_000);
+async fn apply(w: &World, op: &Op, sent: usize, tick: bool) -> Result<String, String> {
+    // Some steps share an instant, so ties in every time order are exercised.
+    if tick {
+        w.clock.advance_micros(1_000);
+    }
     let msg = |i: usize| pick(i, sent);
     let dbg = |v: &dyn Debug| format!("{v:?}");
     match op {
@@ -661,13 +695,24 @@ async fn apply(w: &World, op: &Op, sent: usize) -> Result<String, String> {
             )
             .map(|o| dbg(&o.value))
         }
-        Op::AddMembers { ch, users, invite } => outcome(
+        Op::AddMembers {
+            ch,
+            users,
+            invite,
+            custom,
+        } => outcome(
             w.engine
                 .add_members(
                     &w.server_as(0),
                     AddMembers {
                         cid: cid(*ch),
-                        members: users.iter().map(|u| MemberInput::new(uid(*u))).collect(),
+                        members: users
+                            .iter()
+                            .map(|u| MemberInput {
+                                custom: chat_core::custom::Custom::from_map(custom.clone()),
+                                ..MemberInput::new(uid(*u))
+                            })
+                            .collect(),
                         hide_history_before: None,
                         invite: *invite,
                     },
@@ -827,6 +872,36 @@ async fn apply(w: &World, op: &Op, sent: usize) -> Result<String, String> {
                 .await,
         )
         .map(|o| dbg(&o.value)),
+        Op::UpdateUser { user, set, name } => {
+            let mut set = set.clone();
+            if let Some(n) = name {
+                set.insert("name".into(), json!(NAMES[*n]));
+            }
+            let out = outcome(
+                w.engine
+                    .partial_update_users(
+                        &Actor::server(w.app.clone()),
+                        vec![UserPatch {
+                            id: USERS[*user].into(),
+                            set,
+                            unset: Vec::new(),
+                        }],
+                    )
+                    .await,
+            )?;
+            // Later actors act as the updated user.
+            let mut users = w.users.lock().unwrap();
+            for u in &out.value {
+                if let Some(slot) = users.iter_mut().find(|x| x.id == u.id) {
+                    *slot = u.clone();
+                }
+            }
+            Ok(dbg(&out.value))
+        }
+        Op::DeleteChannel { ch } => {
+            outcome(w.engine.delete_channel(&w.server_as(0), &cid(*ch)).await)
+                .map(|o| dbg(&o.value))
+        }
     }
 }
 
@@ -1056,19 +1131,19 @@ struct Stats {
 async fn run_case(
     setup: &[(serde_json::Map<String, Json>, bool, u8)],
     channels: &[Op],
-    steps: &[(Op, Probe)],
+    steps: &[(Op, Probe, bool)],
 ) -> Result<(), String> {
     let memory = World::new(Arc::new(chat_store_memory::MemoryStore::new()), setup).await;
     let postgres = World::new(pg_store().await, setup).await;
-    if memory.users != postgres.users {
-        return Err(format!(
-            "users differ: {:?} vs {:?}",
-            memory.users, postgres.users
-        ));
+    {
+        let (a, b) = (memory.users.lock().unwrap(), postgres.users.lock().unwrap());
+        if *a != *b {
+            return Err(format!("users differ: {a:?} vs {b:?}"));
+        }
     }
     for op in channels {
-        let a = apply(&memory, op, 0).await;
-        let b = apply(&postgres, op, 0).await;
+        let a = apply(&memory, op, 0, true).await;
+        let b = apply(&postgres, op, 0, true).await;
         if a != b {
             return Err(format!(
                 "setup {op:?} differs:\n memory:   {a:?}\n postgres: {b:?}"
@@ -1077,8 +1152,8 @@ async fn run_case(
     }
     let mut sent = 0;
     let mut stats = Stats::default();
-    for (i, (op, probe)) in steps.iter().enumerate() {
-        let a = apply(&memory, op, sent).await;
+    for (i, (op, probe, tick)) in steps.iter().enumerate() {
+        let a = apply(&memory, op, sent, *tick).await;
         stats.ops += 1;
         match &a {
             Ok(_) => stats.ops_ok += 1,
@@ -1089,7 +1164,7 @@ async fn run_case(
                     .or_default() += 1
             }
         }
-        let b = apply(&postgres, op, sent).await;
+        let b = apply(&postgres, op, sent, *tick).await;
         if a != b {
             return Err(format!(
                 "step {i} {op:?} differs:\n memory:   {a:?}\n postgres: {b:?}"
@@ -1144,7 +1219,7 @@ proptest! {
     fn memory_and_postgres_agree(
         setup in user_setup(),
         channels in channel_setup(),
-        steps in proptest::collection::vec((op(), probe()), 10..=40),
+        steps in proptest::collection::vec((op(), probe(), proptest::bool::weighted(0.7)), 10..=40),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
