@@ -344,6 +344,8 @@ async fn fetch_channels(
     channel_narrowing(&query.filter, &mut narrowing);
     for n in narrowing {
         match n {
+            // A pushed-down filter holds this condition as a semi-join already.
+            Narrow::Members(_) if !evaluating => {}
             Narrow::Members(users) => {
                 q.push(" AND c.cid IN (SELECT cid FROM members WHERE app_id = ")
                     .push_bind(app.to_string())

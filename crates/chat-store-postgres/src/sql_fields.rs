@@ -39,13 +39,6 @@ fn data_text(alias: &str, key: &str) -> Column {
     text(&format!("{alias}.data ->> '{key}'"))
 }
 
-/// A list of strings stored in `data` as a JSON array.
-fn data_list(alias: &str, key: &str) -> Column {
-    Column::List(Sql::raw(format!(
-        "SELECT jsonb_array_elements_text({alias}.data -> '{key}') AS el"
-    )))
-}
-
 /// Custom data at a dotted path: `-> key` per segment, which (unlike `#>`) never indexes
 /// into arrays, as `Custom::get_path` does not.
 fn custom(alias: &str, path: &str) -> Column {
@@ -90,10 +83,11 @@ pub(crate) fn channel(field: &ChannelField) -> Option<Column> {
     Some(match field {
         ChannelField::Cid => text("c.cid"),
         ChannelField::Id => text("substr(c.cid, strpos(c.cid, ':') + 1)"),
-        ChannelField::Type => text("split_part(c.cid, ':', 1)"),
-        ChannelField::Members => Column::List(Sql::raw(
-            "SELECT x.user_id AS el FROM members x WHERE x.app_id = c.app_id AND x.cid = c.cid",
-        )),
+        ChannelField::Type => Column::CidType("c.cid"),
+        ChannelField::Members => Column::List {
+            source: "FROM members x WHERE x.app_id = c.app_id AND x.cid = c.cid",
+            element: "x.user_id",
+        },
         ChannelField::Invite => text(&invite("m")),
         ChannelField::Joined => boolean(&joined("m")),
         // Mutes are not stored: `muted` reads false, as in the reference view.
@@ -101,11 +95,11 @@ pub(crate) fn channel(field: &ChannelField) -> Option<Column> {
         ChannelField::Hidden => boolean("m.hidden"),
         ChannelField::Pinned => boolean("(m.data ->> 'pinned_at') IS NOT NULL"),
         ChannelField::Archived => boolean("(m.data ->> 'archived_at') IS NOT NULL"),
-        ChannelField::MemberUserName => Column::List(Sql::raw(
-            "SELECT n.data ->> 'name' AS el FROM members x JOIN users n \
-             ON n.app_id = x.app_id AND n.id = x.user_id \
-             WHERE x.app_id = c.app_id AND x.cid = c.cid AND n.data ->> 'name' IS NOT NULL",
-        )),
+        ChannelField::MemberUserName => Column::List {
+            source: "FROM members x JOIN users n ON n.app_id = x.app_id AND n.id = x.user_id \
+                     WHERE x.app_id = c.app_id AND x.cid = c.cid",
+            element: "(n.data ->> 'name')",
+        },
         ChannelField::CreatedById => data_text("c", "created_by"),
         ChannelField::Frozen => data_bool("c", "frozen"),
         ChannelField::Disabled => data_bool("c", "disabled"),
@@ -121,7 +115,10 @@ pub(crate) fn channel(field: &ChannelField) -> Option<Column> {
         ChannelField::HasUnread => boolean(&format!("({UNREAD}) > 0")),
         ChannelField::UnreadCount => int(&format!("({UNREAD})")),
         ChannelField::PinnedAt => data_time("m", "pinned_at"),
-        ChannelField::FilterTags => data_list("c", "filter_tags"),
+        ChannelField::FilterTags => Column::List {
+            source: "FROM jsonb_array_elements_text(c.data -> 'filter_tags') AS t(el) WHERE true",
+            element: "t.el",
+        },
         ChannelField::Custom(path) => custom("c", path),
     })
 }
@@ -139,7 +136,10 @@ pub(crate) fn user(field: &UserField) -> Option<Column> {
         UserField::LastActive => data_time("u", "last_active"),
         UserField::CreatedAt => data_time("u", "created_at"),
         UserField::UpdatedAt => data_time("u", "updated_at"),
-        UserField::Teams => data_list("u", "teams"),
+        UserField::Teams => Column::List {
+            source: "FROM jsonb_array_elements_text(u.data -> 'teams') AS t(el) WHERE true",
+            element: "t.el",
+        },
         // Presence is not stored: `online` reads false, as in the reference view.
         UserField::Online => boolean("false"),
         UserField::Invisible => data_bool("u", "invisible"),

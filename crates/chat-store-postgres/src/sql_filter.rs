@@ -168,10 +168,21 @@ pub(crate) enum Scalar {
 pub(crate) enum Column {
     /// A scalar expression; SQL NULL means missing.
     Scalar(Scalar, Sql),
-    /// A list of strings: a subquery yielding its elements as a non-null text column `el`.
-    List(Sql),
+    /// A list of strings: `FROM … WHERE …` text (with no bound parameters) whose rows are
+    /// the elements, and the element expression (non-null text). Conditions become
+    /// `EXISTS (SELECT 1 <source> AND <test of element>)`, which the planner turns into a
+    /// semi-join when the source correlates only in its `WHERE`.
+    List {
+        /// `FROM … WHERE …`.
+        source: &'static str,
+        /// The element.
+        element: &'static str,
+    },
     /// Custom data: a `jsonb` expression; SQL NULL means missing, JSON `null` is null.
     Json(Sql),
+    /// The type part of a cid column (`type:id`, types never hold `:`): equality becomes a
+    /// range of the cid, which the primary key serves and the planner can estimate.
+    CidType(&'static str),
 }
 
 /// A translated filter.
@@ -267,8 +278,9 @@ pub(crate) fn translate<F>(filter: &Filter<F>, column: &impl Fn(&F) -> Option<Co
         Filter::Nor(parts) => any_of(parts.iter().map(|p| translate(p, column)).collect()).not(),
         Filter::Cond(field, op) => match column(field) {
             Some(Column::Scalar(kind, expr)) => scalar(kind, &expr, op),
-            Some(Column::List(src)) => list(&src, op),
+            Some(Column::List { source, element }) => list(&List { source, element }, op),
             Some(Column::Json(expr)) => json(&expr, op),
+            Some(Column::CidType(cid)) => cid_type(cid, op),
             None => Tr::Unknown,
         },
     }
@@ -390,6 +402,42 @@ fn scalar(kind: Scalar, expr: &Sql, op: &Op) -> Tr {
 }
 
 // ---------------------------------------------------------------------------------------
+// Channel types
+// ---------------------------------------------------------------------------------------
+
+/// `type = t` as `cid >= 't:' AND cid < 't;'` (`;` follows `:` in byte order).
+fn cid_type_eq(cid: &str, v: &Value) -> Tr {
+    match v {
+        // No type holds ':', so the text before the first one never equals such a value.
+        Value::Str(t) if t.contains(':') => Tr::never(),
+        Value::Str(t) => Tr::Exact(
+            Sql::raw(format!("({cid} >= "))
+                .push_bind(Bind::Text(format!("{t}:")))
+                .push(&format!(" AND {cid} < "))
+                .push_bind(Bind::Text(format!("{t};")))
+                .push(")"),
+        ),
+        Value::Json(_) => Tr::Unknown,
+        // Always present, always a string.
+        _ => Tr::never(),
+    }
+}
+
+fn cid_type(cid: &'static str, op: &Op) -> Tr {
+    match op {
+        Op::Eq(v) => cid_type_eq(cid, v),
+        Op::Ne(v) => cid_type_eq(cid, v).not(),
+        Op::In(vs) => in_list(vs, |v| cid_type_eq(cid, v)),
+        Op::Nin(vs) => in_list(vs, |v| cid_type_eq(cid, v)).not(),
+        _ => scalar(
+            Scalar::Text,
+            &Sql::raw(format!("(split_part({cid}, ':', 1)) COLLATE \"C\"")),
+            op,
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Text search ($autocomplete, $q): a necessary condition
 // ---------------------------------------------------------------------------------------
 
@@ -456,11 +504,15 @@ fn text_search(expr: &Sql, needles: &Option<Vec<String>>) -> Tr {
 // String lists
 // ---------------------------------------------------------------------------------------
 
-/// `EXISTS (SELECT 1 FROM (<src>) l WHERE <pred(l.el)>)`.
-fn any_element(src: &Sql, pred: Sql) -> Sql {
-    Sql::raw("EXISTS (SELECT 1 FROM (")
-        .append(src.clone())
-        .push(") l WHERE ")
+/// A list column's parts.
+struct List {
+    source: &'static str,
+    element: &'static str,
+}
+
+/// `EXISTS (SELECT 1 <source> AND <pred(element)>)`.
+fn any_element(list: &List, pred: Sql) -> Sql {
+    Sql::raw(format!("EXISTS (SELECT 1 {} AND ", list.source))
         .append(pred)
         .push(")")
 }
@@ -480,18 +532,20 @@ fn list_strings<'a>(values: impl IntoIterator<Item = &'a Value>) -> Option<Vec<S
 }
 
 /// Some element is one of the strings.
-fn list_has(src: &Sql, strings: Option<Vec<String>>) -> Tr {
+fn list_has(src: &List, strings: Option<Vec<String>>) -> Tr {
     match strings {
         None => Tr::Unknown,
         Some(s) if s.is_empty() => Tr::never(),
         Some(s) => Tr::Exact(any_element(
             src,
-            Sql::raw("l.el = ANY(").push_bind(Bind::Texts(s)).push(")"),
+            Sql::raw(format!("{} = ANY(", src.element))
+                .push_bind(Bind::Texts(s))
+                .push(")"),
         )),
     }
 }
 
-fn list(src: &Sql, op: &Op) -> Tr {
+fn list(src: &List, op: &Op) -> Tr {
     match op {
         Op::Eq(v) | Op::Contains(v) => list_has(src, list_strings([v])),
         Op::Ne(v) => list_has(src, list_strings([v])).not(),
@@ -503,11 +557,11 @@ fn list(src: &Sql, op: &Op) -> Tr {
     }
 }
 
-fn list_search(src: &Sql, needles: &Option<Vec<String>>) -> Tr {
+fn list_search(src: &List, needles: &Option<Vec<String>>) -> Tr {
     match needles {
         None => Tr::Unknown,
         Some(n) if n.is_empty() => Tr::never(),
-        Some(n) => Tr::Superset(any_element(src, text_predicate(&Sql::raw("l.el"), n))),
+        Some(n) => Tr::Superset(any_element(src, text_predicate(&Sql::raw(src.element), n))),
     }
 }
 
@@ -720,7 +774,7 @@ pub(crate) fn order_by<F>(
     for s in sort {
         match column(&s.field)? {
             Column::Scalar(_, expr) => keys.push(key(expr, s.direction)),
-            Column::List(_) => return None,
+            Column::List { .. } | Column::CidType(_) => return None,
             Column::Json(e) => {
                 let typed = |jtype: &str, cast: &str| {
                     Sql::raw("CASE WHEN jsonb_typeof(")

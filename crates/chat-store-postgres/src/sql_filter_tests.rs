@@ -203,3 +203,29 @@ fn mismatched_types_never_match() {
     assert!(is_exact(&tr));
     assert!(!text_of(&tr).0.contains("$1 AS numeric"));
 }
+
+#[test]
+fn channel_type_is_a_cid_range() {
+    let (text, binds) = text_of(&channel_filter(json!({"type": "messaging"})));
+    assert_eq!(text, "(c.cid >= $1 AND c.cid < $2)");
+    assert_eq!(
+        binds,
+        vec![
+            Bind::Text("messaging:".into()),
+            Bind::Text("messaging;".into())
+        ]
+    );
+    // A type never holds ':'.
+    let f = Filter::Cond(ChannelField::Type, Op::Eq(Value::Str("a:b".into())));
+    assert_eq!(translate(&f, &sql_fields::channel), Tr::exact("false"));
+}
+
+#[test]
+fn member_lists_are_semi_joins() {
+    let (text, _) = text_of(&channel_filter(json!({"members": {"$in": ["a", "b"]}})));
+    assert_eq!(
+        text,
+        "EXISTS (SELECT 1 FROM members x WHERE x.app_id = c.app_id AND x.cid = c.cid \
+         AND x.user_id = ANY($1))"
+    );
+}
