@@ -334,12 +334,21 @@ async fn fetch_channels(
         ", NULL::text[] AS member_names"
     });
     plan.push_inexact_column(&mut q);
-    q.push(" FROM channels c LEFT JOIN members m ON m.app_id = c.app_id AND m.cid = c.cid AND m.user_id = ")
-        .push_bind(user.clone())
-        .push(" LEFT JOIN read_states r ON r.app_id = c.app_id AND r.cid = c.cid AND r.user_id = ")
-        .push_bind(user.clone())
-        .push(" WHERE c.app_id = ")
-        .push_bind(app.to_string());
+    // The querying user's membership and cursor are primary-key lookups per channel. The
+    // LIMIT keeps the planner from flattening them into joins whose plan, on a table it has
+    // not analysed yet, can rescan every membership of the user for each channel.
+    q.push(
+        " FROM channels c LEFT JOIN LATERAL (SELECT * FROM members mm \
+         WHERE mm.app_id = c.app_id AND mm.cid = c.cid AND mm.user_id = ",
+    )
+    .push_bind(user.clone())
+    .push(
+        " LIMIT 1) m ON true LEFT JOIN LATERAL (SELECT * FROM read_states rr \
+         WHERE rr.app_id = c.app_id AND rr.cid = c.cid AND rr.user_id = ",
+    )
+    .push_bind(user.clone())
+    .push(" LIMIT 1) r ON true WHERE c.app_id = ")
+    .push_bind(app.to_string());
     let mut narrowing = Vec::new();
     channel_narrowing(&query.filter, &mut narrowing);
     for n in narrowing {
@@ -356,13 +365,19 @@ async fn fetch_channels(
             Narrow::Cids(cids) => {
                 q.push(" AND c.cid = ANY(").push_bind(cids).push(")");
             }
-            Narrow::Mine => {
-                q.push(if user.is_some() {
-                    " AND m.user_id IS NOT NULL"
-                } else {
-                    " AND false"
-                });
-            }
+            // As a semi-join on `members_by_user`, so the user's channels drive the query.
+            Narrow::Mine => match &user {
+                Some(u) => {
+                    q.push(" AND c.cid IN (SELECT cid FROM members WHERE app_id = ")
+                        .push_bind(app.to_string())
+                        .push(" AND user_id = ")
+                        .push_bind(u.clone())
+                        .push(")");
+                }
+                None => {
+                    q.push(" AND false");
+                }
+            },
         }
     }
     plan.push_where(&mut q);
