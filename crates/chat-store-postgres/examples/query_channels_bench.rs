@@ -1,10 +1,13 @@
 //! Query Channels latency on PostgreSQL: one user in 1,000 channels (of 2,000 in the app,
 //! each with 10 members and 3 messages), pages of 30. Seeds a fresh schema of the database
 //! at `DATABASE_URL`, then times each query shape `ITERATIONS` times and prints p50/p99.
-//! Results are recorded in `docs/benchmarks.md`.
+//! With `BENCH_ANALYZE=1` the seeded tables are analysed first (the steady state); without
+//! it, the planner sees statistics from before the seeding, as on a freshly filled database
+//! before autovacuum has run. Results are recorded in `docs/benchmarks.md`.
 //!
 //! ```sh
 //! cargo run --release -p chat-store-postgres --example query_channels_bench
+//! BENCH_ANALYZE=1 cargo run --release -p chat-store-postgres --example query_channels_bench
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -28,6 +31,36 @@ const MINE: usize = 1_000;
 const OTHERS: usize = 50;
 const ITERATIONS: usize = 200;
 
+/// Analyses the tables of the schema holding the app with `key`.
+async fn analyze(url: &str, key: &str) {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT table_schema::text FROM information_schema.tables WHERE table_name = 'apps'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    for schema in schemas {
+        let found: Result<Option<String>, _> = sqlx::query_scalar(&format!(
+            "SELECT id FROM \"{schema}\".apps WHERE api_key = $1"
+        ))
+        .bind(key)
+        .fetch_optional(&pool)
+        .await;
+        if let Ok(Some(_)) = found {
+            sqlx::query(&format!(
+                "ANALYZE \"{schema}\".channels, \"{schema}\".members, \"{schema}\".read_states, \"{schema}\".users"
+            ))
+            .execute(&pool)
+            .await
+            .unwrap();
+            println!("analysed {schema}");
+            return;
+        }
+    }
+    panic!("no schema holds this run's app");
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let url = std::env::var("DATABASE_URL")
@@ -37,13 +70,15 @@ async fn main() {
             .await
             .expect("PostgreSQL must be reachable"),
     );
+    // Unique per run, so `analyze` finds this run's schema.
+    let key = format!("bench-{}", std::process::id());
     let clock = Arc::new(FixedClock::new(Timestamp::from_secs(1_700_000_000)));
     let engine = ChatEngine::new(store.clone(), clock.clone());
     let app = Arc::new(
         engine
             .create_app(NewApp {
                 id: AppId::parse("bench").unwrap(),
-                api_key: "bench-key".into(),
+                api_key: key.clone(),
                 api_secret: "bench-secret".into(),
                 settings: AppSettings::default(),
             })
@@ -104,6 +139,9 @@ async fn main() {
         }
     }
     println!("seeded {CHANNELS} channels in {:?}", seeding.elapsed());
+    if std::env::var_os("BENCH_ANALYZE").is_some() {
+        analyze(&url, &key).await;
+    }
 
     let shapes = [
         (
