@@ -34,12 +34,13 @@
 //!
 //! # Queries
 //!
-//! `query_users`, `query_channels` and `query_members` narrow the candidate rows in SQL
-//! (by app, by ids or cids named in the filter, by the channels of the users a `members`
-//! condition names, or by the querying user's memberships for per-user conditions such as
-//! `joined: true`) and evaluate the filter and sort in Rust with chat-core's reference
-//! evaluator, exactly like the memory store. Translating every operator to SQL (with the
-//! evaluator as the property-test oracle) is the next step. Message pages run in SQL:
+//! `query_users`, `query_channels` and `query_members` translate the filter and sort to
+//! parameterised SQL (`sql_filter.rs`, over the field mapping in `sql_fields.rs`). When
+//! all of it translates, SQL filters, sorts and pages (`LIMIT`/`OFFSET`); otherwise SQL
+//! narrows the candidates with the parts that did translate and chat-core's reference
+//! evaluator finishes, exactly like the memory store. A property test
+//! (`tests/model_equivalence.rs`) checks both against the memory store. Message pages run
+//! in SQL:
 //! a keyset scan fetches at most `limit` rows either side of the cursor and
 //! [`chat_core::query::select_window`] picks the page from that run.
 //!
@@ -63,6 +64,8 @@ mod reads;
 mod rows;
 mod search;
 mod search_page;
+mod sql_fields;
+mod sql_filter;
 mod users;
 mod window;
 
