@@ -13,8 +13,13 @@ import { devTokenMiddleware, readDevApp, serverToken } from '../dev-token.mjs';
 export async function startChatServer(bin) {
   if (!existsSync(bin)) throw new Error(`chat-server binary not found at ${bin} (cargo build -p chat-server)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'web-e2e-data-'));
-  const child = spawn(bin, ['--addr', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+  // Hermetic: the memory store and no Redis, whatever the calling shell exports
+  // (scripts/test.sh exports DATABASE_URL and REDIS_URL for the Rust tests).
+  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  const child = spawn(bin, ['--addr', '127.0.0.1:0', '--data-dir', dataDir, '--store', 'memory'], {
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -38,8 +43,24 @@ export async function startChatServer(bin) {
     });
   });
   child.removeAllListeners('exit');
+  await waitReady(url);
   const app = readDevApp(dataDir);
   return { url, dataDir, app, stop: () => child.kill('SIGTERM'), logs: () => output };
+}
+
+/** Polls `/health/ready` until the server has finished its start-up (bounded). */
+async function waitReady(url) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/health/ready`);
+      if (res.ok) return;
+    } catch {
+      // not accepting yet
+    }
+    if (Date.now() > deadline) throw new Error(`chat-server at ${url} never became ready`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const TYPES = {
