@@ -74,7 +74,11 @@ impl PgStore {
             .await
             .map_err(db)?;
         migrator(true).run(&pool).await.map_err(migrate_error)?;
-        Ok(Self { pool, schema: None })
+        Ok(Self {
+            pool,
+            schema: None,
+            sends: Default::default(),
+        })
     }
 
     /// A store in a new, empty schema `t_<ulid>` of the database at `url`, for tests: every
@@ -105,6 +109,7 @@ impl PgStore {
         Ok(Self {
             pool,
             schema: Some(schema),
+            sends: Default::default(),
         })
     }
 

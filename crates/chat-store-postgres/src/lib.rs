@@ -46,16 +46,19 @@ mod channel_types;
 mod channels;
 mod connect;
 mod error;
+mod group_commit;
 mod members;
 mod messages;
 mod query;
 mod reactions;
 mod reads;
 mod rows;
+mod send_batch;
 mod users;
 mod window;
 
 pub use connect::DEFAULT_POOL_SIZE;
+pub use group_commit::{SendStats, MAX_BATCH, QUEUE_CAPACITY};
 
 use sqlx::PgPool;
 
@@ -65,6 +68,7 @@ use sqlx::PgPool;
 pub struct PgStore {
     pool: PgPool,
     schema: Option<String>,
+    sends: group_commit::GroupCommit,
 }
 
 impl std::fmt::Debug for PgStore {
