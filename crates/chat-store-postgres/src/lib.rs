@@ -29,6 +29,10 @@
 //! * The send's cost does not depend on the member count: counters and the author's
 //!   cursor are single rows, mention flags are written for the mentioned users only, and
 //!   un-hiding finds the hidden members through a partial index.
+//! * Sends are group-committed (`group_commit`): concurrent `insert_message` calls queue
+//!   (bounded; callers wait when it is full) for one committer task per store, which
+//!   writes everything queued as one set-based statement (`send_batch`; channel rows
+//!   locked in key order) and answers each caller with its own result after the commit.
 //!
 //! # Queries
 //!
