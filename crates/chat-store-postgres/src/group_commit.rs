@@ -8,6 +8,13 @@
 //! lone send is taken at once, and while a batch commits the next one fills. Nothing is
 //! answered before its batch committed.
 //!
+//! The committer writes on a connection of its own (opened with the pool's options, one
+//! more than the pool size), set to `plan_cache_mode = force_generic_plan`: the batch
+//! statement is planned once per connection instead of for every batch (with custom
+//! plans, planning its CTEs cost more than executing a small batch). A batch that fails
+//! on it closes it; the next batch opens another. Once the pool is closed
+//! ([`PgStore::close`]), batches fail with `Unavailable`.
+//!
 //! The committer starts with the first send, on the runtime of that send, and stops when
 //! the store (every clone of it) is dropped. If its runtime shut down while the store
 //! lives on, the next send starts a new one. A caller that stopped waiting before its
@@ -20,9 +27,10 @@ use std::time::Instant;
 
 use chat_core::store::InsertedMessage;
 use chat_core::{StoreError, StoreResult};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::error::db;
 use crate::send_batch::{write_batch, PendingSend};
 use crate::PgStore;
 
@@ -147,6 +155,7 @@ impl GroupCommit {
 /// Ends when every sender (store clone) is gone.
 async fn commit_loop(pool: PgPool, mut jobs: mpsc::Receiver<Job>, counters: Arc<Counters>) {
     let mut taken = Vec::with_capacity(MAX_BATCH);
+    let mut conn: Option<PgConnection> = None;
     while jobs.recv_many(&mut taken, MAX_BATCH).await > 0 {
         let (sends, replies): (Vec<_>, Vec<_>) = taken
             .drain(..)
@@ -158,12 +167,70 @@ async fn commit_loop(pool: PgPool, mut jobs: mpsc::Receiver<Job>, counters: Arc<
         }
         let started = Instant::now();
         let count = sends.len();
-        let results = write_batch(&pool, sends).await;
+        let results = match connection(&pool, &mut conn).await {
+            Ok(c) => write_batch(c, sends).await,
+            Err(e) => {
+                let e = Arc::new(e);
+                sends.iter().map(|_| Err(shared_unavailable(&e))).collect()
+            }
+        };
+        if results
+            .iter()
+            .any(|r| matches!(r, Err(StoreError::Unavailable(_) | StoreError::Backend(_))))
+        {
+            // The connection may be broken: the next batch opens a new one.
+            conn = None;
+        }
         counters.record(count, started);
         for (reply, result) in replies.into_iter().zip(results) {
             // A caller that stopped waiting does not need its answer.
             let _ = reply.send(result);
         }
+    }
+}
+
+/// The committer's connection, opened if there is none. `Unavailable` once the pool is
+/// closed.
+async fn connection<'c>(
+    pool: &PgPool,
+    conn: &'c mut Option<PgConnection>,
+) -> StoreResult<&'c mut PgConnection> {
+    if pool.is_closed() {
+        *conn = None;
+        return Err(StoreError::Unavailable(
+            "postgres store: the pool is closed".into(),
+        ));
+    }
+    if conn.is_none() {
+        let options = pool
+            .connect_options()
+            .as_ref()
+            .clone()
+            .options([("plan_cache_mode", "force_generic_plan")]);
+        *conn = Some(PgConnection::connect_with(&options).await.map_err(db)?);
+    }
+    conn.as_mut()
+        .ok_or_else(|| StoreError::Unavailable("postgres store: no connection".into()))
+}
+
+/// A caller's copy of a failure to reach the database for a whole batch.
+fn shared_unavailable(e: &Arc<StoreError>) -> StoreError {
+    StoreError::Unavailable(Box::new(Shared(e.clone())))
+}
+
+/// One failure, shared by every send of a batch.
+#[derive(Debug)]
+struct Shared(Arc<StoreError>);
+
+impl std::fmt::Display for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "send batch failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for Shared {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
     }
 }
 

@@ -31,7 +31,7 @@ use chat_core::StoreError;
 use chat_core::StoreResult;
 use serde::Deserialize;
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
 use crate::error::{channel_not_found, corrupt, db, message_not_found, unique_violation};
 use crate::rows::{
@@ -234,7 +234,7 @@ impl From<sqlx::Error> for Failed {
 
 /// Writes `sends` as one batch; one result per send, in order.
 pub(crate) async fn write_batch(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     sends: Vec<PendingSend>,
 ) -> Vec<StoreResult<InsertedMessage>> {
     let n = sends.len();
@@ -251,7 +251,7 @@ pub(crate) async fn write_batch(
     }
     let mut outcome = Err(Failed::Again(None));
     for _ in 0..MAX_ATTEMPTS {
-        outcome = attempt(pool, &batch).await;
+        outcome = attempt(conn, &batch).await;
         if !matches!(outcome, Err(Failed::Again(_))) {
             break;
         }
@@ -281,16 +281,19 @@ pub(crate) async fn write_batch(
 
 /// One run of the batch: [`BATCH`] (in a transaction with the thread updates when the
 /// batch has replies).
-async fn attempt(pool: &PgPool, batch: &[(usize, PendingSend)]) -> Result<Written, Failed> {
+async fn attempt(
+    conn: &mut PgConnection,
+    batch: &[(usize, PendingSend)],
+) -> Result<Written, Failed> {
     let has_replies = batch.iter().any(|(_, s)| s.message.parent_id.is_some());
     if !has_replies {
-        let row = statement(batch)?.fetch_one(pool).await?;
+        let row = statement(batch)?.fetch_one(&mut *conn).await?;
         return Ok(Written {
             row,
             parents: HashMap::new(),
         });
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let row = statement(batch)?.fetch_one(&mut *tx).await?;
     let mut parents = HashMap::new();
     for &ord in &row.inserted {
