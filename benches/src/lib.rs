@@ -1,4 +1,6 @@
-//! Shared fixtures for the criterion benchmarks in `benches/benches/`.
+//! Shared fixtures for the benchmarks in `benches/benches/`.
+
+pub mod world;
 
 use std::collections::HashMap;
 

@@ -112,7 +112,11 @@ impl PgStore {
             .await
             .map_err(db)?;
         migrator(true).run(&pool).await.map_err(migrate_error)?;
-        Ok(Self { pool, schema: None })
+        Ok(Self {
+            pool,
+            schema: None,
+            sends: Default::default(),
+        })
     }
 
     /// A store that contacts nothing yet: its pool connects on first use, so a server can
@@ -137,6 +141,7 @@ impl PgStore {
         Ok(Self {
             pool,
             schema: lazy.schema.clone(),
+            sends: Default::default(),
         })
     }
 
@@ -188,6 +193,7 @@ impl PgStore {
         Ok(Self {
             pool,
             schema: Some(schema),
+            sends: Default::default(),
         })
     }
 

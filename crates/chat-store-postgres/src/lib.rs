@@ -31,6 +31,10 @@
 //! * The send's cost does not depend on the member count: counters and the author's
 //!   cursor are single rows, mention flags are written for the mentioned users only, and
 //!   un-hiding finds the hidden members through a partial index.
+//! * Sends are group-committed (`group_commit`): concurrent `insert_message` calls queue
+//!   (bounded; callers wait when it is full) for one committer task per store, which
+//!   writes everything queued as one set-based statement (`send_batch`; channel rows
+//!   locked in key order) and answers each caller with its own result after the commit.
 //!
 //! # Queries
 //!
@@ -56,6 +60,7 @@ mod channel_types;
 mod channels;
 mod connect;
 mod error;
+mod group_commit;
 mod members;
 mod messages;
 mod query;
@@ -64,12 +69,14 @@ mod reads;
 mod rows;
 mod search;
 mod search_page;
+mod send_batch;
 mod sql_fields;
 mod sql_filter;
 mod users;
 mod window;
 
 pub use connect::{LazyOptions, DEFAULT_POOL_SIZE};
+pub use group_commit::{SendStats, MAX_BATCH, QUEUE_CAPACITY};
 
 use sqlx::PgPool;
 
@@ -79,6 +86,7 @@ use sqlx::PgPool;
 pub struct PgStore {
     pool: PgPool,
     schema: Option<String>,
+    sends: group_commit::GroupCommit,
 }
 
 impl std::fmt::Debug for PgStore {

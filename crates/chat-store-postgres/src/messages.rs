@@ -1,17 +1,13 @@
-//! `MessageStore`: the atomic send and delete, content updates, and message pages.
+//! `MessageStore`: the send (through the group committer), the atomic delete, content
+//! updates, and message pages.
 //!
-//! The send is one statement for a channel message ([`SEND`]): data-modifying CTEs bump
-//! the channel's counters (locking its row, so sends to one channel serialize), insert the
-//! message (its primary key refuses a repeated id, failing the whole statement), move the
-//! author's cursor, add mention flags and un-hide the members who hid the channel (a
-//! partial index finds them). No step visits the other members, so the cost does not grow
-//! with the channel. A single statement is atomic on its own, so a channel message needs
-//! no explicit transaction; a reply adds the parent's thread summary and the author's
-//! thread cursor in the same transaction.
+//! `insert_message` queues the send for the store's committer (`group_commit`), which
+//! writes everything queued as one batch of set-based statements (`send_batch`) and
+//! answers each caller with its own result after the commit.
 
 use async_trait::async_trait;
 use chat_core::ids::{AppId, Cid, MessageId, UserId};
-use chat_core::model::{Message, ReactionSummary, ThreadSummary};
+use chat_core::model::Message;
 use chat_core::query::MessagePage;
 use chat_core::read_state::MessageFlags;
 use chat_core::store::{Deletion, InsertMessage, InsertedMessage, MessageStore};
@@ -19,135 +15,14 @@ use chat_core::StoreResult;
 use sqlx::PgConnection;
 
 use crate::channels::lock_channel;
-use crate::error::{channel_not_found, conflict, duplicate, message_not_found, DbResult};
+use crate::error::{conflict, message_not_found, DbResult};
 use crate::rows::{
-    count, in_request_order, messages, micros, signed, strs, to_data, ChannelRow, MessageRow,
-    MESSAGE_COLS, MESSAGE_STRIP,
+    count, in_request_order, messages, micros, signed, strs, to_data, MessageRow, MESSAGE_COLS,
+    MESSAGE_STRIP,
 };
+use crate::send_batch::PendingSend;
 use crate::window::{page, Scope};
 use crate::PgStore;
-
-/// Steps 1–4, 6 and 7 of `insert_message` in one statement. Parameters: `$1` app, `$2`
-/// cid, `$3` counted, `$4` bump `last_message_at`, `$5` created_at, `$6` id, `$7` author,
-/// `$8` parent, `$9` deleted_at, `$10` reaction summary, `$11` data, `$12` in the channel
-/// list, `$13` mentioned users, `$14` un-hide. No row when the channel does not exist.
-const SEND: &str = "WITH c AS ( \
-        UPDATE channels SET last_seq = last_seq + CASE WHEN $3 THEN 1 ELSE 0 END, \
-            message_count = message_count + 1, \
-            last_message_at = CASE WHEN $4 THEN greatest(last_message_at, $5) \
-                                   ELSE last_message_at END \
-        WHERE app_id = $1 AND cid = $2 \
-        RETURNING cid, data, version, member_count, message_count, last_message_at, \
-            last_seq, truncated_seq, deleted_seqs \
-    ), m AS ( \
-        INSERT INTO messages (app_id, id, cid, user_id, parent_id, created_at, seq, counted, \
-            deleted_at, reaction_summary, data, version) \
-        SELECT $1, $6, $2, $7, $8, $5, c.last_seq, $3, $9, $10, $11, 1 FROM c \
-        RETURNING id \
-    ), r AS ( \
-        UPDATE read_states SET last_read_seq = greatest(last_read_seq, (SELECT last_seq FROM c)), \
-            last_read_at = $5, last_read_message_id = $6, own_after_cursor = 0 \
-        WHERE $12 AND app_id = $1 AND cid = $2 AND user_id = $7 AND EXISTS (SELECT 1 FROM c) \
-    ), f AS ( \
-        INSERT INTO user_messages (app_id, user_id, message_id, cid, flags) \
-        SELECT $1, x.u, m.id, $2, 1 FROM m, (SELECT DISTINCT unnest($13::text[]) AS u) AS x \
-        ON CONFLICT (app_id, user_id, message_id) \
-        DO UPDATE SET flags = user_messages.flags | EXCLUDED.flags \
-    ), h AS ( \
-        UPDATE members SET hidden = false, version = version + 1 \
-        WHERE $14 AND app_id = $1 AND cid = $2 AND hidden AND EXISTS (SELECT 1 FROM c) \
-        RETURNING user_id \
-    ) \
-    SELECT c.*, ARRAY(SELECT user_id FROM h) AS unhidden FROM c";
-
-/// What [`SEND`] returns: the channel after the insert and the members it un-hid.
-#[derive(Debug, sqlx::FromRow)]
-struct Sent {
-    #[sqlx(flatten)]
-    channel: ChannelRow,
-    unhidden: Vec<String>,
-}
-
-/// Runs [`SEND`] for `m` (whose `counted` is set); `m.seq` is set from the channel.
-async fn send<'c, E>(
-    exec: E,
-    app: &AppId,
-    m: &mut Message,
-    opts: &InsertMessage,
-) -> StoreResult<Sent>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
-{
-    let in_list = m.in_channel_list();
-    let summary = serde_json::to_value(&m.reactions)
-        .map_err(|e| crate::error::corrupt(format!("encode reactions: {e}")))?;
-    let sent: Option<Sent> = sqlx::query_as(SEND)
-        .bind(app.as_str())
-        .bind(m.cid.as_str())
-        .bind(m.counted)
-        .bind(in_list && opts.bump_last_message_at)
-        .bind(m.created_at.as_micros())
-        .bind(m.id.as_str())
-        .bind(m.user_id.as_str())
-        .bind(m.parent_id.as_ref().map(MessageId::as_str))
-        .bind(micros(m.deleted_at))
-        .bind(summary)
-        .bind(to_data(m, MESSAGE_STRIP)?)
-        .bind(in_list)
-        .bind(strs(&m.mentioned_users))
-        .bind(!opts.keep_channel_hidden)
-        .fetch_optional(exec)
-        .await
-        .map_err(duplicate("message", &m.id))?;
-    let sent = sent.ok_or_else(|| channel_not_found(&m.cid))?;
-    m.seq = crate::rows::unsigned(sent.channel.last_seq, "last_seq")?;
-    Ok(sent)
-}
-
-/// Step 5 of the send: the parent's thread summary and the author's thread cursor.
-async fn add_reply(
-    conn: &mut PgConnection,
-    app: &AppId,
-    m: &Message,
-) -> StoreResult<Option<Message>> {
-    let Some(parent_id) = &m.parent_id else {
-        return Ok(None);
-    };
-    let row: Option<MessageRow> = sqlx::query_as(&format!(
-        "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $4, \
-         participants = CASE WHEN $5 = ANY(participants) THEN participants \
-                             ELSE array_append(participants, $5) END \
-         WHERE app_id = $1 AND id = $2 AND cid = $3 RETURNING {MESSAGE_COLS}"
-    ))
-    .bind(app.as_str())
-    .bind(parent_id.as_str())
-    .bind(m.cid.as_str())
-    .bind(m.created_at.as_micros())
-    .bind(m.user_id.as_str())
-    .fetch_optional(&mut *conn)
-    .await
-    .db()?;
-    let parent = row
-        .ok_or_else(|| message_not_found(parent_id))?
-        .into_message()?;
-    sqlx::query(
-        "INSERT INTO thread_reads (app_id, user_id, parent_id, cid, last_read_reply_count, \
-         last_read_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (app_id, user_id, parent_id) DO UPDATE SET \
-         last_read_reply_count = EXCLUDED.last_read_reply_count, \
-         last_read_at = EXCLUDED.last_read_at",
-    )
-    .bind(app.as_str())
-    .bind(m.user_id.as_str())
-    .bind(parent_id.as_str())
-    .bind(m.cid.as_str())
-    .bind(i64::from(parent.thread.reply_count))
-    .bind(m.created_at.as_micros())
-    .execute(&mut *conn)
-    .await
-    .db()?;
-    Ok(Some(parent))
-}
 
 /// Sets `flags` (OR) for each of `users` on a message.
 pub(crate) async fn add_flags(
@@ -180,31 +55,11 @@ impl MessageStore for PgStore {
     async fn insert_message(
         &self,
         app: &AppId,
-        mut m: Message,
+        m: Message,
         opts: InsertMessage,
     ) -> StoreResult<InsertedMessage> {
-        m.version = 1;
-        m.thread = ThreadSummary::default();
-        m.reactions = ReactionSummary::default();
-        m.counted = m.counts_as_unread();
-        let (sent, parent) = if m.parent_id.is_none() {
-            (send(&self.pool, app, &mut m, &opts).await?, None)
-        } else {
-            let mut tx = self.pool.begin().await.db()?;
-            let sent = send(&mut *tx, app, &mut m, &opts).await?;
-            // 5: the thread (`NotFound` rolls the send back).
-            let parent = add_reply(&mut tx, app, &m).await?;
-            tx.commit().await.db()?;
-            (sent, parent)
-        };
-        let mut unhidden = sent.unhidden;
-        unhidden.sort_unstable();
-        Ok(InsertedMessage {
-            message: m,
-            channel: sent.channel.into_channel()?,
-            parent,
-            unhidden: unhidden.into_iter().map(UserId::new_unchecked).collect(),
-        })
+        let send = PendingSend::new(app, m, opts)?;
+        self.sends.send(&self.pool, send).await
     }
 
     async fn get_messages(&self, app: &AppId, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
@@ -420,14 +275,4 @@ async fn count_deletion(
         .db()?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::rows::CHANNEL_COLS;
-
-    #[test]
-    fn send_returns_the_channel_columns() {
-        assert!(super::SEND.contains(&format!("RETURNING {CHANNEL_COLS} ")));
-    }
 }
