@@ -7,6 +7,7 @@
 //! * Everything else, including rows that do not decode, is `Backend`.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chat_core::StoreError;
 
@@ -57,9 +58,15 @@ pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<String> {
     }
 }
 
+/// How many times, in this process, a statement found the database unreachable. The send
+/// committer compares it with the value when it last used its own connection: a change
+/// means an outage happened meanwhile, so that connection may be dead and is checked first.
+pub(crate) static OUTAGES_SEEN: AtomicU64 = AtomicU64::new(0);
+
 /// The generic mapping.
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     if unavailable(&e) {
+        OUTAGES_SEEN.fetch_add(1, Ordering::Relaxed);
         return StoreError::Unavailable(Box::new(e));
     }
     if let Some(constraint) = unique_violation(&e) {

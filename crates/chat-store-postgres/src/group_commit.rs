@@ -23,14 +23,14 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chat_core::store::InsertedMessage;
 use chat_core::{StoreError, StoreResult};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::db;
+use crate::error::{db, OUTAGES_SEEN};
 use crate::send_batch::{write_batch, PendingSend};
 use crate::PgStore;
 
@@ -156,6 +156,8 @@ impl GroupCommit {
 async fn commit_loop(pool: PgPool, mut jobs: mpsc::Receiver<Job>, counters: Arc<Counters>) {
     let mut taken = Vec::with_capacity(MAX_BATCH);
     let mut conn: Option<PgConnection> = None;
+    let mut last_used = Instant::now();
+    let mut outages_seen = OUTAGES_SEEN.load(Ordering::Relaxed);
     while jobs.recv_many(&mut taken, MAX_BATCH).await > 0 {
         let (sends, replies): (Vec<_>, Vec<_>) = taken
             .drain(..)
@@ -167,6 +169,12 @@ async fn commit_loop(pool: PgPool, mut jobs: mpsc::Receiver<Job>, counters: Arc<
         }
         let started = Instant::now();
         let count = sends.len();
+        let outages_now = OUTAGES_SEEN.load(Ordering::Relaxed);
+        if outages_now != outages_seen || started.duration_since(last_used) >= IDLE_CHECK {
+            drop_if_dead(&mut conn).await;
+        }
+        outages_seen = outages_now;
+        last_used = started;
         let results = match connection(&pool, &mut conn).await {
             Ok(c) => write_batch(c, sends).await,
             Err(e) => {
@@ -185,6 +193,30 @@ async fn commit_loop(pool: PgPool, mut jobs: mpsc::Receiver<Job>, counters: Arc<
         for (reply, result) in replies.into_iter().zip(results) {
             // A caller that stopped waiting does not need its answer.
             let _ = reply.send(result);
+        }
+    }
+}
+
+/// After this long unused, or after any statement of the process found the database
+/// unreachable, the committer's connection is pinged before the next batch. A connection
+/// that broke while idle (a database restart, a network cut) would otherwise fail the first
+/// batch after the outage although the database is back; under load batches follow each
+/// other closely and pay nothing.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// How long the idle check waits for the database's answer.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Forgets the committer's connection if it no longer answers, so the next batch opens a
+/// new one.
+async fn drop_if_dead(conn: &mut Option<PgConnection>) {
+    if let Some(c) = conn.as_mut() {
+        // A silent network must not stall the committer: no answer in time counts as dead.
+        if !matches!(
+            tokio::time::timeout(PING_TIMEOUT, c.ping()).await,
+            Ok(Ok(()))
+        ) {
+            *conn = None;
         }
     }
 }
