@@ -1,0 +1,175 @@
+//! One simulated client: connect, subscribe, then count every marked message it receives —
+//! once per message (a bitset per client), with its send-to-receive latency — until the
+//! connection breaks or the coordinator orders a drop, after which it reconnects.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::link::{Link, LinkError};
+use super::Shared;
+use crate::marker;
+use crate::proto::ws;
+use crate::spec::SystemKind;
+
+/// Counters of one client, on their own cache line so clients on different threads never
+/// share one.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub struct ClientStats {
+    /// Unique messages received.
+    pub unique: AtomicU64,
+    /// Repeated messages.
+    pub duplicates: AtomicU64,
+    /// Messages of another channel.
+    pub misrouted: AtomicU64,
+    /// Bytes of the frames or messages that carried a marker.
+    pub frame_bytes: AtomicU64,
+    /// Breaks not ordered by the coordinator.
+    pub disconnects: AtomicU64,
+    /// Wall µs at which the client was back after the last drop (0: not yet).
+    pub reconnected_at: AtomicU64,
+    /// Wall µs of its first message after the last drop (0: not yet).
+    pub receiving_at: AtomicU64,
+}
+
+/// Seen sequence numbers of one channel.
+#[derive(Default)]
+struct Seen(Vec<u64>);
+
+/// A sequence number past this is garbage, not a message we sent (it would make the
+/// bitset huge).
+const MAX_SEQ: u64 = 1 << 28;
+
+impl Seen {
+    fn insert(&mut self, seq: u64) -> bool {
+        let (word, bit) = ((seq / 64) as usize, seq % 64);
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        let new = self.0[word] & (1 << bit) == 0;
+        self.0[word] |= 1 << bit;
+        new
+    }
+}
+
+/// Keep-alive period for our server, well inside its 60 s idle timeout.
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+/// Runs client `local` (global index `first + local`) until the process exits.
+pub async fn run(
+    sh: Arc<Shared>,
+    local: usize,
+    ready: tokio::sync::mpsc::Sender<Result<(), String>>,
+) {
+    let global = sh.spec.first + local;
+    let channel = (global % sh.spec.channels) as u32;
+    let stats = Arc::clone(&sh.clients[local]);
+    let mut drops = sh.drops.subscribe();
+    let mut link = match connect_retrying(&sh, global, 3).await {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = ready.send(Err(format!("client {global}: {e}"))).await;
+            return;
+        }
+    };
+    let _ = ready.send(Ok(())).await;
+    drop(ready);
+    let mut seen = Seen::default();
+    let shard = &sh.latency[local % sh.latency.len()];
+    let mut on_data = |bytes: &[u8]| {
+        let Some(m) = marker::find(bytes) else { return };
+        if m.channel != channel || m.seq > MAX_SEQ {
+            stats.misrouted.fetch_add(1, Relaxed);
+            return;
+        }
+        if !seen.insert(m.seq) {
+            stats.duplicates.fetch_add(1, Relaxed);
+            return;
+        }
+        let now = marker::now_us();
+        if let Ok(mut h) = shard.lock() {
+            h.record(now.saturating_sub(m.sent_us));
+        }
+        stats.frame_bytes.fetch_add(bytes.len() as u64, Relaxed);
+        stats.unique.fetch_add(1, Relaxed);
+        if stats.receiving_at.load(Relaxed) == 0 {
+            stats.receiving_at.store(now, Relaxed);
+        }
+    };
+    let keepalive = sh.spec.endpoint.kind == SystemKind::Chat;
+    let mut ticker = tokio::time::interval(PING_EVERY);
+    ticker.tick().await;
+    loop {
+        let dropped = tokio::select! {
+            r = link.recv(&mut on_data) => match r {
+                Ok(()) => false,
+                Err(_) => {
+                    stats.disconnects.fetch_add(1, Relaxed);
+                    // A broken client waits for the next ordered drop to come back.
+                    if drops.changed().await.is_err() {
+                        return;
+                    }
+                    true
+                }
+            },
+            _ = ticker.tick() => {
+                if keepalive && link.send_ws(ws::OP_PING, b"").await.is_err() {
+                    stats.disconnects.fetch_add(1, Relaxed);
+                }
+                false
+            }
+            r = drops.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                true
+            }
+        };
+        if dropped {
+            // Dropping the stream is the "network loss": no close handshake.
+            stats.reconnected_at.store(0, Relaxed);
+            stats.receiving_at.store(0, Relaxed);
+            link = match reconnect(&sh, global).await {
+                Some(l) => l,
+                None => return,
+            };
+            stats.reconnected_at.store(marker::now_us(), Relaxed);
+            continue;
+        }
+        if link.flush_pending().await.is_err() {
+            stats.disconnects.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+async fn connect_retrying(sh: &Shared, global: usize, attempts: u32) -> Result<Link, LinkError> {
+    let mut last = None;
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+        }
+        let permit = sh.connecting.acquire().await;
+        let r = super::handshake::connect(&sh.spec, &sh.http, global).await;
+        drop(permit);
+        match r {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or(LinkError::Closed))
+}
+
+/// Reconnects after a drop, retrying with a short backoff until the storm deadline.
+async fn reconnect(sh: &Shared, global: usize) -> Option<Link> {
+    let deadline = tokio::time::Instant::now() + super::STORM_DEADLINE;
+    let mut pause = Duration::from_millis(50);
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(l) = connect_retrying(sh, global, 1).await {
+            return Some(l);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
+    None
+}

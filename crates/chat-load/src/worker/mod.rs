@@ -1,0 +1,190 @@
+//! A worker process (`chat-load worker --spec <json>`): holds one slice of the clients, so a
+//! run can go past the ~19,900 sockets one process may open here. It prints JSON-line
+//! events on stdout (ready, progress every 10 ms, reports) and obeys JSON-line commands on
+//! stdin (report, drop, exit). See [`crate::spec`].
+
+mod client;
+mod handshake;
+pub mod link;
+
+use std::io::Write as _;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncBufReadExt as _;
+use tokio::sync::{watch, Semaphore};
+
+use crate::hist::Hist;
+use crate::marker;
+use crate::spec::{Command, Event, StormReport, WorkerReport, WorkerSpec};
+use client::ClientStats;
+
+/// How long a drop may take before the clients still away are counted as failed.
+pub const STORM_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Latency shards: clients record into `latency[i % SHARDS]`, so two threads seldom meet
+/// on one lock.
+const SHARDS: usize = 16;
+
+/// What the clients of a worker share.
+pub struct Shared {
+    spec: WorkerSpec,
+    http: reqwest::Client,
+    clients: Vec<Arc<ClientStats>>,
+    latency: Vec<Mutex<Hist>>,
+    connecting: Semaphore,
+    drops: watch::Sender<u64>,
+}
+
+fn emit(ev: &Event) {
+    if let Ok(line) = serde_json::to_string(ev) {
+        let mut out = std::io::stdout().lock();
+        // The coordinator reading our stdout is gone if this fails; nothing to tell.
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+/// Runs a worker until told to exit (or stdin closes).
+pub async fn main(spec: WorkerSpec) -> std::process::ExitCode {
+    let http = match reqwest::Client::builder()
+        .pool_max_idle_per_host(spec.connect_concurrency.max(1))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("chat-load worker: http client: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let (drops, _) = watch::channel(0u64);
+    let sh = Arc::new(Shared {
+        clients: (0..spec.count)
+            .map(|_| Arc::new(ClientStats::default()))
+            .collect(),
+        latency: (0..SHARDS).map(|_| Mutex::new(Hist::default())).collect(),
+        connecting: Semaphore::new(spec.connect_concurrency.max(1)),
+        http,
+        drops,
+        spec,
+    });
+
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
+    for local in 0..sh.spec.count {
+        tokio::spawn(client::run(Arc::clone(&sh), local, ready_tx.clone()));
+    }
+    drop(ready_tx);
+    let (mut connected, mut failed, mut error) = (0, 0, None);
+    while let Some(r) = ready_rx.recv().await {
+        match r {
+            Ok(()) => connected += 1,
+            Err(e) => {
+                failed += 1;
+                error.get_or_insert(e);
+            }
+        }
+    }
+    emit(&Event::Ready {
+        connected,
+        failed,
+        error,
+    });
+
+    tokio::spawn(progress(Arc::clone(&sh)));
+
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        match serde_json::from_str::<Command>(&line) {
+            Ok(Command::Report { sent }) => emit(&Event::Report(report(&sh, &sent))),
+            Ok(Command::Drop) => {
+                let sh = Arc::clone(&sh);
+                tokio::spawn(async move { emit(&Event::Storm(storm(&sh).await)) });
+            }
+            Ok(Command::Exit) => break,
+            Err(e) => eprintln!("chat-load worker: bad command {line:?}: {e}"),
+        }
+    }
+    std::process::ExitCode::SUCCESS
+}
+
+fn received(sh: &Shared) -> u64 {
+    sh.clients.iter().map(|c| c.unique.load(Relaxed)).sum()
+}
+
+async fn progress(sh: Arc<Shared>) {
+    let mut last = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    loop {
+        tick.tick().await;
+        let now = received(&sh);
+        if now != last {
+            last = now;
+            emit(&Event::Progress { received: now });
+        }
+    }
+}
+
+fn report(sh: &Shared, sent: &[u64]) -> WorkerReport {
+    let mut r = WorkerReport::default();
+    for (local, c) in sh.clients.iter().enumerate() {
+        let channel = (sh.spec.first + local) % sh.spec.channels;
+        let unique = c.unique.load(Relaxed);
+        let expected = sent.get(channel).copied().unwrap_or(0);
+        let missing = expected.saturating_sub(unique);
+        r.received += unique;
+        r.lost += missing;
+        r.clients_with_loss += u64::from(missing > 0);
+        r.duplicates += c.duplicates.load(Relaxed);
+        r.misrouted += c.misrouted.load(Relaxed);
+        r.disconnects += c.disconnects.load(Relaxed);
+        r.frame_bytes += c.frame_bytes.load(Relaxed);
+    }
+    let mut all = Hist::default();
+    for shard in &sh.latency {
+        if let Ok(h) = shard.lock() {
+            all.merge(&h);
+        }
+    }
+    r.latency = all.sparse();
+    r
+}
+
+/// Drops every client at once and waits until all are back and receiving.
+async fn storm(sh: &Shared) -> StormReport {
+    let t0 = marker::now_us();
+    sh.drops.send_modify(|g| *g += 1);
+    let deadline = tokio::time::Instant::now() + STORM_DEADLINE;
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    loop {
+        tick.tick().await;
+        let back = sh
+            .clients
+            .iter()
+            .filter(|c| {
+                // Both stamps are reset when the client acts on the drop, so a message that
+                // reached the old connection after `t0` cannot count.
+                let back = c.reconnected_at.load(Relaxed);
+                let recv = c.receiving_at.load(Relaxed);
+                back >= t0 && recv >= back && back != 0
+            })
+            .count();
+        if back == sh.clients.len() || tokio::time::Instant::now() >= deadline {
+            let ms = |at: u64| at.saturating_sub(t0) as f64 / 1000.0;
+            let latest = |f: &dyn Fn(&ClientStats) -> u64| {
+                sh.clients
+                    .iter()
+                    .map(|c| f(c))
+                    .filter(|&v| v >= t0)
+                    .max()
+                    .map_or(0.0, ms)
+            };
+            return StormReport {
+                clients: sh.clients.len(),
+                failed: sh.clients.len() - back,
+                reconnected_ms: latest(&|c| c.reconnected_at.load(Relaxed)),
+                receiving_ms: latest(&|c| c.receiving_at.load(Relaxed)),
+            };
+        }
+    }
+}
