@@ -2,6 +2,8 @@
 //! port 0, memory store) and a private Redis: tiny scenarios that must deliver every
 //! message to every client exactly once. Timings are printed by the tool, never asserted.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

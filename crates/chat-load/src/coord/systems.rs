@@ -102,7 +102,10 @@ async fn await_line(
     .flatten();
     tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
-            eprintln!("[{tag}] {line}");
+            // Warnings and errors only: the rest is the start banner (credentials included).
+            if line.contains("WARN") || line.contains("ERROR") || line.contains("rror") {
+                eprintln!("[{tag}] {line}");
+            }
         }
     });
     found.ok_or_else(|| LoadError::Start(format!("{tag} did not print {prefix:?}")))
