@@ -14,10 +14,12 @@ use crate::report::FanoutResult;
 use crate::scenario::{FanoutPlan, Rate};
 use crate::spec::{Naming, WorkerSpec};
 
-/// Deliveries allowed in flight when no window is given: enough to keep a pipeline busy,
-/// few enough that no subscriber's queue (1,024 frames on our server) can fill.
+/// Messages allowed in flight when no window is given: about 64k deliveries, enough to
+/// keep every system's pipeline busy at millions of deliveries per second (the window must
+/// cover the delivery latency plus the 2 ms progress period), and at most 512 messages, so
+/// no subscriber's queue (1,024 frames on our server) can fill.
 pub fn default_window_messages(avg_fanout: f64) -> usize {
-    ((8192.0 / avg_fanout.max(1.0)).ceil() as usize).clamp(8, 512)
+    ((65_536.0 / avg_fanout.max(1.0)).ceil() as usize).clamp(8, 512)
 }
 
 /// Subscribers per channel when client `i` watches channel `i % channels`.
@@ -182,7 +184,8 @@ mod tests {
     #[test]
     fn default_window_keeps_per_client_backlog_small() {
         assert_eq!(default_window_messages(10_000.0), 8);
-        assert_eq!(default_window_messages(100.0), 82);
+        assert_eq!(default_window_messages(1_000.0), 66);
+        assert_eq!(default_window_messages(100.0), 512);
         assert_eq!(default_window_messages(1.0), 512);
     }
 }

@@ -1,6 +1,6 @@
 //! A worker process (`chat-load worker --spec <json>`): holds one slice of the clients, so a
 //! run can go past the ~19,900 sockets one process may open here. It prints JSON-line
-//! events on stdout (ready, progress every 10 ms, reports) and obeys JSON-line commands on
+//! events on stdout (ready, progress every 2 ms while it changes, reports) and obeys JSON-line commands on
 //! stdin (report, drop, exit). See [`crate::spec`].
 
 mod client;
@@ -114,7 +114,8 @@ fn received(sh: &Shared) -> u64 {
 
 async fn progress(sh: Arc<Shared>) {
     let mut last = 0;
-    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    let mut tick = tokio::time::interval(Duration::from_millis(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let now = received(&sh);
