@@ -2,6 +2,7 @@
 //! time (so none competes with another for the two cores), and prints them side by side.
 
 pub mod fanout;
+pub mod http_conn;
 pub mod idle;
 pub mod pool;
 pub mod publish;

@@ -14,12 +14,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
+use super::http_conn::HttpConn;
 use super::pool::Progress;
 use crate::hist::Hist;
 use crate::marker::{self, Marker};
-use crate::proto::{nats, resp};
+use crate::proto::{http1, nats, resp, url};
 use crate::scenario::Rate;
 use crate::spec::{Endpoint, Naming, SystemKind};
 use crate::worker::link::{Link, LinkError, Owned, Wire};
@@ -64,38 +63,32 @@ pub struct Published {
 
 /// One publisher's connection.
 enum Sender {
+    /// Our REST send or the socket.io peer's HTTP publish.
     Http {
-        client: reqwest::Client,
-        base: String,
-        api_key: String,
-        token: Option<String>,
+        conn: HttpConn,
+        host: String,
+        /// Our server: api key and the publisher's token (none for socket.io).
+        auth: Option<(String, String)>,
     },
+    /// Redis or NATS.
     Tcp(Link),
 }
 
 impl Sender {
-    async fn open(
-        ep: &Endpoint,
-        naming: &Naming,
-        http: &reqwest::Client,
-    ) -> Result<Self, LinkError> {
+    async fn open(ep: &Endpoint, naming: &Naming) -> Result<Self, LinkError> {
         Ok(match ep.kind {
             SystemKind::Chat => Sender::Http {
-                client: http.clone(),
-                base: format!("http://{}", ep.addr),
-                api_key: ep.api_key.clone(),
-                token: Some(chat_server::auth::user_token(
-                    &ep.api_secret,
-                    &naming.publisher(),
-                    None,
-                    None,
+                conn: HttpConn::new(&ep.addr),
+                host: ep.addr.clone(),
+                auth: Some((
+                    url::encode(&ep.api_key),
+                    chat_server::auth::user_token(&ep.api_secret, &naming.publisher(), None, None),
                 )),
             },
             SystemKind::Socketio => Sender::Http {
-                client: http.clone(),
-                base: format!("http://{}", ep.addr),
-                api_key: String::new(),
-                token: None,
+                conn: HttpConn::new(&ep.addr),
+                host: ep.addr.clone(),
+                auth: None,
             },
             SystemKind::Redis => Sender::Tcp(Link::connect(&ep.addr, Wire::Resp).await?),
             SystemKind::Nats => {
@@ -116,33 +109,30 @@ impl Sender {
         payload: String,
     ) -> Result<(), String> {
         match self {
-            Sender::Http {
-                client,
-                base,
-                api_key,
-                token,
-            } => {
-                let req = match token {
-                    Some(token) => client
-                        .post(format!("{base}/channels/messaging/{channel}/message"))
-                        .query(&[("api_key", api_key.as_str())])
-                        .header("Authorization", token.as_str())
-                        .header("Stream-Auth-Type", "jwt")
-                        .json(&json!({"message": {"text": payload}})),
-                    None => client
-                        .post(format!("{base}/publish"))
-                        .query(&[("room", channel)])
-                        .body(payload),
+            Sender::Http { conn, host, auth } => {
+                let request = match auth {
+                    // The payload is letters, digits and `-` (see `marker`): no JSON escaping.
+                    Some((api_key, token)) => http1::request(
+                        "POST",
+                        host,
+                        &format!("/channels/messaging/{channel}/message?api_key={api_key}"),
+                        &[
+                            format!("Authorization: {token}"),
+                            "Stream-Auth-Type: jwt".into(),
+                            "Content-Type: application/json".into(),
+                        ],
+                        format!(r#"{{"message":{{"text":"{payload}"}}}}"#).as_bytes(),
+                    ),
+                    None => http1::request(
+                        "POST",
+                        host,
+                        &format!("/publish?room={channel}"),
+                        &["Content-Type: text/plain".into()],
+                        payload.as_bytes(),
+                    ),
                 };
-                let res = req
-                    .timeout(Duration::from_secs(30))
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let status = res.status();
-                // Read the body so the connection goes back to the pool.
-                let body = res.bytes().await.map_err(|e| e.to_string())?;
-                if status.is_success() {
+                let (status, body) = conn.roundtrip(&request).await?;
+                if (200..300).contains(&status) {
                     Ok(())
                 } else {
                     Err(format!("{status}: {}", String::from_utf8_lossy(&body)))
@@ -201,14 +191,9 @@ pub async fn run(
     progress: Arc<Progress>,
     stop: Arc<AtomicBool>,
 ) -> Result<Published, LinkError> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(plan.publishers)
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| LinkError::Refused(e.to_string()))?;
     let mut senders = Vec::with_capacity(plan.publishers);
     for _ in 0..plan.publishers {
-        senders.push(Sender::open(ep, naming, &http).await?);
+        senders.push(Sender::open(ep, naming).await?);
     }
     let sh = Arc::new(Shared {
         sent: (0..plan.channels).map(|_| AtomicU64::new(0)).collect(),

@@ -1,7 +1,8 @@
 //! Wire protocols of the systems under test, client side, parsed in place: WebSocket
-//! (our server and socket.io), RESP (Redis) and NATS. Pure functions over byte slices, so
+//! (our server and socket.io), RESP (Redis), NATS, and HTTP/1.1 for the publishers. Pure functions over byte slices, so
 //! each is unit-tested without a network.
 
+pub mod http1;
 pub mod nats;
 pub mod resp;
 pub mod socketio;
