@@ -14,6 +14,9 @@ use crate::proto::{nats, resp, socketio, ws, ProtoError};
 
 /// Read buffer growth step; also its starting size, which keeps idle clients small.
 const READ_CHUNK: usize = 4096;
+/// Growth step once a read filled the buffer: a busy client then takes several queued
+/// frames per read, as the servers' batched writes allow.
+const BUSY_CHUNK: usize = 16 * 1024;
 
 /// Which framing the link speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +75,7 @@ pub struct Link {
     buf: BytesMut,
     wire: Wire,
     pending: Vec<u8>,
+    busy: bool,
 }
 
 impl Link {
@@ -86,6 +90,7 @@ impl Link {
             buf: BytesMut::with_capacity(READ_CHUNK),
             wire,
             pending: Vec::new(),
+            busy: false,
         })
     }
 
@@ -122,11 +127,14 @@ impl Link {
     }
 
     async fn fill(&mut self) -> Result<(), LinkError> {
-        self.buf.reserve(READ_CHUNK);
+        self.buf
+            .reserve(if self.busy { BUSY_CHUNK } else { READ_CHUNK });
+        let spare = self.buf.capacity() - self.buf.len();
         let n = self.rd.read_buf(&mut self.buf).await?;
         if n == 0 {
             return Err(LinkError::Closed);
         }
+        self.busy = n == spare;
         Ok(())
     }
 
