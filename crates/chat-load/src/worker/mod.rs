@@ -48,8 +48,11 @@ fn emit(ev: &Event) {
 
 /// Runs a worker until told to exit (or stdin closes).
 pub async fn main(spec: WorkerSpec) -> std::process::ExitCode {
+    // Watch queries reuse connections while clients connect; idle ones close soon after,
+    // so they neither count in the server's idle-memory figure nor hold its descriptors.
     let http = match reqwest::Client::builder()
         .pool_max_idle_per_host(spec.connect_concurrency.max(1))
+        .pool_idle_timeout(Duration::from_millis(500))
         .build()
     {
         Ok(c) => c,
