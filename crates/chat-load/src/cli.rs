@@ -123,4 +123,8 @@ pub struct Overrides {
     /// Connection counts of the idle-memory steps, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub steps: Option<Vec<usize>>,
+    /// Idle memory: connect (authenticated) without watching or subscribing, to separate
+    /// the cost of a connection from the cost of a subscription.
+    #[arg(long)]
+    pub no_subscribe: bool,
 }

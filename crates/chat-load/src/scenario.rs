@@ -87,6 +87,8 @@ pub enum Plan {
         steps: Vec<usize>,
         /// Channels the clients watch.
         channels: usize,
+        /// Whether the clients watch (subscribe) or only connect.
+        subscribe: bool,
     },
     /// Reconnect storm under a steady publish rate.
     ReconnectStorm(FanoutPlan),
@@ -137,6 +139,7 @@ impl ScenarioName {
             Self::IdleMemory => Plan::IdleMemory {
                 steps: vec![1_000, 5_000, 19_000],
                 channels: 100,
+                subscribe: true,
             },
             Self::SendApi => Plan::Fanout(FanoutPlan {
                 window: Some(4096),
@@ -194,7 +197,14 @@ fn apply_fanout(p: &mut FanoutPlan, o: &Overrides) -> Result<(), String> {
 pub fn apply(plan: &mut Plan, o: &Overrides) -> Result<(), String> {
     match plan {
         Plan::Fanout(p) | Plan::ReconnectStorm(p) => apply_fanout(p, o),
-        Plan::IdleMemory { steps, channels } => {
+        Plan::IdleMemory {
+            steps,
+            channels,
+            subscribe,
+        } => {
+            if o.no_subscribe {
+                *subscribe = false;
+            }
             if let Some(s) = &o.steps {
                 if s.is_empty() || s.windows(2).any(|w| w[0] >= w[1]) {
                     return Err("--steps must be increasing".into());

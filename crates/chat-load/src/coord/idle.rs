@@ -1,6 +1,7 @@
 //! Idle memory: the server's RSS with 1k, 5k, 19k… open, authenticated connections, each
 //! subscribed to one channel (watching, for our server) and then silent. The slope between
-//! steps is the memory one more idle connection costs; fixed costs cancel out.
+//! steps is the memory one more idle connection costs; fixed costs cancel out. With
+//! `--no-subscribe` the clients only connect, which separates the two costs.
 
 use std::time::Duration;
 
@@ -30,11 +31,12 @@ pub async fn measure(
     naming: &Naming,
     steps: &[usize],
     channels: usize,
+    subscribe: bool,
     common: &Common,
 ) -> Result<IdleResult, LoadError> {
     let last = steps.last().copied().unwrap_or(0);
     let channels = channels.clamp(1, last.max(1));
-    if started.endpoint.kind == SystemKind::Chat {
+    if started.endpoint.kind == SystemKind::Chat && subscribe {
         super::setup::chat(&started.endpoint, naming, last, channels).await?;
     }
     let base_rss_kb = rss_kb(started.pid).await?;
@@ -48,7 +50,7 @@ pub async fn measure(
             first: have,
             count: 0,
             channels,
-            subscribe: true,
+            subscribe,
             connect_concurrency: common.connect_concurrency,
         };
         pool.add(&spec, step - have, Duration::from_secs(180))

@@ -197,11 +197,13 @@ pub async fn main(
             Plan::Fanout(p) => fanout::measure(&started, &naming, p, &common)
                 .await
                 .map(|r| fanouts.push(r)),
-            Plan::IdleMemory { steps, channels } => {
-                idle::measure(&started, &naming, steps, *channels, &common)
-                    .await
-                    .map(|r| idles.push(r))
-            }
+            Plan::IdleMemory {
+                steps,
+                channels,
+                subscribe,
+            } => idle::measure(&started, &naming, steps, *channels, *subscribe, &common)
+                .await
+                .map(|r| idles.push(r)),
             Plan::ReconnectStorm(p) => storm::measure(&started, &naming, p, &common)
                 .await
                 .map(|r| storms.push(r)),
