@@ -26,11 +26,24 @@ pub struct Started {
 }
 
 impl Started {
-    /// Stops the child (if we started it) and removes its directory.
+    /// Stops the child (if we started it: SIGTERM, so it can shut down cleanly and a
+    /// profiler wrapping it can write its output; SIGKILL after 10 s) and removes its
+    /// directory.
     pub async fn stop(mut self) {
         if let Some(child) = self.child.as_mut() {
-            let _ = child.start_kill();
-            let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+            if let Some(pid) = child.id() {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status()
+                    .await;
+            }
+            if tokio::time::timeout(Duration::from_secs(10), child.wait())
+                .await
+                .is_err()
+            {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+            }
         }
         if let Some(dir) = self.tmp.take() {
             let _ = std::fs::remove_dir_all(dir);
