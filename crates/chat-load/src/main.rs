@@ -36,7 +36,12 @@ fn main() -> ExitCode {
     };
     match cli.cmd {
         Cmd::Worker { spec } => match serde_json::from_str(&spec) {
-            Ok(spec) => runtime.block_on(worker::main(spec)),
+            Ok(spec) => {
+                let code = runtime.block_on(worker::main(spec));
+                // The stdin reader sits in a blocking read that only the process exit ends.
+                runtime.shutdown_background();
+                code
+            }
             Err(e) => {
                 eprintln!("chat-load worker: bad spec: {e}");
                 ExitCode::FAILURE

@@ -95,6 +95,8 @@ pub struct WorkerSpec {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
+    /// Every worker is connected: subscribe (watch) now.
+    Subscribe,
     /// Report counts and latencies; `sent[j]` is how many messages channel `j` got.
     Report {
         /// Messages sent per channel.
@@ -110,7 +112,16 @@ pub enum Command {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "ev", rename_all = "snake_case")]
 pub enum Event {
-    /// Every client has connected (and subscribed), or failed.
+    /// Every client has connected (not yet subscribed), or failed.
+    Connected {
+        /// Connected clients.
+        connected: usize,
+        /// Clients that failed.
+        failed: usize,
+        /// The first failure.
+        error: Option<String>,
+    },
+    /// Every client has subscribed, or failed.
     Ready {
         /// Connected clients.
         connected: usize,

@@ -98,7 +98,8 @@ impl Pool {
     }
 
     /// Starts workers for clients `base.first .. base.first + count` and waits until every
-    /// client has connected and subscribed.
+    /// client has connected, then until every one has subscribed (two phases across all the
+    /// new workers, see [`crate::worker`]).
     pub async fn add(
         &mut self,
         base: &WorkerSpec,
@@ -154,32 +155,60 @@ impl Pool {
             first += n;
         }
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut waiting = started.len();
+        self.phase(&started, deadline, count, "connect", |ev| match ev {
+            Event::Connected { failed, error, .. } => Some((failed, error)),
+            _ => None,
+        })
+        .await?;
+        let mut line = serde_json::to_vec(&Command::Subscribe)
+            .map_err(|e| LoadError::Clients(e.to_string()))?;
+        line.push(b'\n');
+        for &i in &started {
+            if let Some(w) = self.workers.get_mut(i) {
+                w.stdin
+                    .write_all(&line)
+                    .await
+                    .map_err(|e| LoadError::Clients(format!("worker stdin: {e}")))?;
+            }
+        }
+        self.phase(&started, deadline, count, "subscribe", |ev| match ev {
+            Event::Ready { failed, error, .. } => Some((failed, error)),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits for one phase's event from each of `workers`.
+    async fn phase(
+        &mut self,
+        workers: &[usize],
+        deadline: tokio::time::Instant,
+        count: usize,
+        what: &str,
+        pick: impl Fn(Event) -> Option<(usize, Option<String>)>,
+    ) -> Result<(), LoadError> {
+        let mut waiting = workers.len();
         let (mut failed, mut first_error) = (0, None);
         while waiting > 0 {
             let ev = tokio::time::timeout_at(deadline, self.events.recv())
                 .await
-                .map_err(|_| LoadError::Clients(format!("clients not ready within {timeout:?}")))?;
+                .map_err(|_| LoadError::Clients(format!("clients did not {what} in time")))?;
             match ev {
-                Some((
-                    _,
-                    Event::Ready {
-                        failed: f, error, ..
-                    },
-                )) => {
-                    waiting -= 1;
-                    failed += f;
-                    if first_error.is_none() {
-                        first_error = error;
+                Some((_, ev)) => {
+                    if let Some((f, error)) = pick(ev) {
+                        waiting -= 1;
+                        failed += f;
+                        if first_error.is_none() {
+                            first_error = error;
+                        }
                     }
                 }
-                Some(_) => {}
                 None => return Err(LoadError::Clients("workers gone".into())),
             }
         }
         if failed > 0 {
             return Err(LoadError::Clients(format!(
-                "{failed} of {count} clients could not connect; first error: {}",
+                "{failed} of {count} clients could not {what}; first error: {}",
                 first_error.unwrap_or_default()
             )));
         }

@@ -1,4 +1,4 @@
-//! One simulated client: connect, subscribe, then count every marked message it receives —
+//! One simulated client: connect, subscribe (when the worker says so), then count every marked message it receives —
 //! once per message (a bitset per client), with its send-to-receive latency — until the
 //! connection breaks or the coordinator orders a drop, after which it reconnects.
 
@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::handshake::Connected;
 use super::link::{Link, LinkError};
 use super::Shared;
 use crate::marker;
@@ -56,25 +57,49 @@ impl Seen {
 /// Keep-alive period for our server, well inside its 60 s idle timeout.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
-/// Runs client `local` (global index `first + local`) until the process exits.
-pub async fn run(
-    sh: Arc<Shared>,
-    local: usize,
-    ready: tokio::sync::mpsc::Sender<Result<(), String>>,
-) {
+/// Phase reports of one client to its worker.
+pub struct Phases {
+    /// Connected (or failed).
+    pub connected: tokio::sync::mpsc::Sender<Result<(), String>>,
+    /// Subscribed (or failed), after the worker's go.
+    pub subscribed: tokio::sync::mpsc::Sender<Result<(), String>>,
+}
+
+/// Runs client `local` (global index `first + local`) until the process exits: connect,
+/// wait for the worker's go, subscribe, then receive.
+pub async fn run(sh: Arc<Shared>, local: usize, phases: Phases) {
     let global = sh.spec.first + local;
     let channel = (global % sh.spec.channels) as u32;
     let stats = Arc::clone(&sh.clients[local]);
     let mut drops = sh.drops.subscribe();
-    let mut link = match connect_retrying(&sh, global, 3).await {
-        Ok(l) => l,
+    let conn = match connect_retrying(&sh, global, 3).await {
+        Ok(c) => c,
         Err(e) => {
-            let _ = ready.send(Err(format!("client {global}: {e}"))).await;
+            let _ = phases
+                .connected
+                .send(Err(format!("client {global}: {e}")))
+                .await;
             return;
         }
     };
-    let _ = ready.send(Ok(())).await;
-    drop(ready);
+    let _ = phases.connected.send(Ok(())).await;
+    let mut go = sh.subscribe_go.clone();
+    if go.wait_for(|go| *go).await.is_err() {
+        return;
+    }
+    let permit = sh.connecting.acquire().await;
+    let r = super::handshake::subscribe(&sh.spec, &sh.http, global, &conn.connection_id).await;
+    drop(permit);
+    if let Err(e) = r {
+        let _ = phases
+            .subscribed
+            .send(Err(format!("client {global}: {e}")))
+            .await;
+        return;
+    }
+    let _ = phases.subscribed.send(Ok(())).await;
+    drop(phases);
+    let mut link = conn.link;
     let mut seen = Seen::default();
     let shard = &sh.latency[local % sh.latency.len()];
     let mut on_data = |bytes: &[u8]| {
@@ -143,30 +168,40 @@ pub async fn run(
     }
 }
 
-async fn connect_retrying(sh: &Shared, global: usize, attempts: u32) -> Result<Link, LinkError> {
+async fn connect_retrying(
+    sh: &Shared,
+    global: usize,
+    attempts: u32,
+) -> Result<Connected, LinkError> {
     let mut last = None;
     for attempt in 0..attempts {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
         }
         let permit = sh.connecting.acquire().await;
-        let r = super::handshake::connect(&sh.spec, &sh.http, global).await;
+        let r = super::handshake::connect(&sh.spec, global).await;
         drop(permit);
         match r {
-            Ok(l) => return Ok(l),
+            Ok(c) => return Ok(c),
             Err(e) => last = Some(e),
         }
     }
     Err(last.unwrap_or(LinkError::Closed))
 }
 
-/// Reconnects after a drop, retrying with a short backoff until the storm deadline.
+/// Reconnects and re-subscribes after a drop (both at once: a storm has no phases),
+/// retrying with a short backoff until the storm deadline.
 async fn reconnect(sh: &Shared, global: usize) -> Option<Link> {
     let deadline = tokio::time::Instant::now() + super::STORM_DEADLINE;
     let mut pause = Duration::from_millis(50);
     while tokio::time::Instant::now() < deadline {
-        if let Ok(l) = connect_retrying(sh, global, 1).await {
-            return Some(l);
+        if let Ok(c) = connect_retrying(sh, global, 1).await {
+            let permit = sh.connecting.acquire().await;
+            let r = super::handshake::subscribe(&sh.spec, &sh.http, global, &c.connection_id).await;
+            drop(permit);
+            if r.is_ok() {
+                return Some(c.link);
+            }
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(1));

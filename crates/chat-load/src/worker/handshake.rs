@@ -13,16 +13,22 @@ use crate::spec::{SystemKind, WorkerSpec};
 /// Generous: handshakes queue behind thousands of others during a storm.
 const STEP: Duration = Duration::from_secs(30);
 
-/// Opens client `i`'s connection and subscribes it to its channel (if the spec says so).
-pub async fn connect(
-    spec: &WorkerSpec,
-    http: &reqwest::Client,
-    i: usize,
-) -> Result<Link, LinkError> {
+/// An open connection; `connection_id` is our server's socket id (for the watch query).
+pub struct Connected {
+    /// The link.
+    pub link: Link,
+    /// Our server's `connection_id` (empty for peers).
+    pub connection_id: String,
+}
+
+/// Opens client `i`'s connection. Peers subscribe here (it has no side effect on other
+/// clients); our server's watch is [`subscribe`], a separate phase, because watching and
+/// coming online announce themselves to the channel's other watchers.
+pub async fn connect(spec: &WorkerSpec, i: usize) -> Result<Connected, LinkError> {
     let ep = &spec.endpoint;
     let channel = spec.naming.channel(i % spec.channels);
-    match ep.kind {
-        SystemKind::Chat => chat(spec, http, i, &channel).await,
+    let link = match ep.kind {
+        SystemKind::Chat => return chat(spec, i).await,
         SystemKind::Socketio => {
             let mut link = Link::connect(&ep.addr, Wire::Ws { socketio: true }).await?;
             let path = if spec.subscribe {
@@ -34,7 +40,7 @@ pub async fn connect(
             expect_packet(&mut link, socketio::Packet::Open).await?;
             link.send_ws(ws::OP_TEXT, socketio::CONNECT).await?;
             expect_packet(&mut link, socketio::Packet::Connected).await?;
-            Ok(link)
+            link
         }
         SystemKind::Redis => {
             let mut link = Link::connect(&ep.addr, Wire::Resp).await?;
@@ -50,7 +56,7 @@ pub async fn connect(
                     }
                 }
             }
-            Ok(link)
+            link
         }
         SystemKind::Nats => {
             let mut link = Link::connect(&ep.addr, Wire::Nats).await?;
@@ -66,13 +72,16 @@ pub async fn connect(
             link.write(&hello).await?;
             loop {
                 match link.next_owned(STEP, "NATS PONG").await? {
-                    Owned::Control(c) if c.starts_with(b"PONG") => return Ok(link),
-                    Owned::Control(_) => continue,
-                    Owned::Data(_) => continue,
+                    Owned::Control(c) if c.starts_with(b"PONG") => break link,
+                    Owned::Control(_) | Owned::Data(_) => continue,
                 }
             }
         }
-    }
+    };
+    Ok(Connected {
+        link,
+        connection_id: String::new(),
+    })
 }
 
 async fn expect_packet(link: &mut Link, want: socketio::Packet) -> Result<(), LinkError> {
@@ -92,12 +101,7 @@ async fn expect_packet(link: &mut Link, want: socketio::Packet) -> Result<(), Li
     }
 }
 
-async fn chat(
-    spec: &WorkerSpec,
-    http: &reqwest::Client,
-    i: usize,
-    channel: &str,
-) -> Result<Link, LinkError> {
+async fn chat(spec: &WorkerSpec, i: usize) -> Result<Connected, LinkError> {
     let ep = &spec.endpoint;
     let user = spec.naming.user(i);
     let token = chat_server::auth::user_token(&ep.api_secret, &user, None, None);
@@ -119,35 +123,55 @@ async fn chat(
     if first["type"] != "health.check" {
         return Err(LinkError::Refused(format!("connect refused: {first}")));
     }
-    let connection_id = first["connection_id"].as_str().unwrap_or_default();
-    if spec.subscribe {
-        let url = format!(
-            "http://{}/channels/messaging/{channel}/query?api_key={}&connection_id={}",
-            ep.addr,
-            url::encode(&ep.api_key),
-            url::encode(connection_id)
-        );
-        let body = json!({
-            "watch": true,
-            "state": true,
-            "messages": {"limit": 0},
-            "members": {"limit": 0},
-            "watchers": {"limit": 0}
-        });
-        let res = http
-            .post(url)
-            .header("Authorization", token)
-            .header("Stream-Auth-Type", "jwt")
-            .json(&body)
-            .timeout(STEP)
-            .send()
-            .await
-            .map_err(|e| LinkError::Refused(format!("watch query: {e}")))?;
-        if !res.status().is_success() {
-            let status = res.status();
-            let text = res.text().await.unwrap_or_default();
-            return Err(LinkError::Refused(format!("watch query: {status} {text}")));
-        }
+    Ok(Connected {
+        link,
+        connection_id: first["connection_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+/// Our server: watches client `i`'s channel from its socket (a watch query naming the
+/// `connection_id`). Nothing to do for peers, which subscribed while connecting.
+pub async fn subscribe(
+    spec: &WorkerSpec,
+    http: &reqwest::Client,
+    i: usize,
+    connection_id: &str,
+) -> Result<(), LinkError> {
+    let ep = &spec.endpoint;
+    if ep.kind != SystemKind::Chat || !spec.subscribe {
+        return Ok(());
     }
-    Ok(link)
+    let channel = spec.naming.channel(i % spec.channels);
+    let token = chat_server::auth::user_token(&ep.api_secret, &spec.naming.user(i), None, None);
+    let url = format!(
+        "http://{}/channels/messaging/{channel}/query?api_key={}&connection_id={}",
+        ep.addr,
+        url::encode(&ep.api_key),
+        url::encode(connection_id)
+    );
+    let body = json!({
+        "watch": true,
+        "state": true,
+        "messages": {"limit": 0},
+        "members": {"limit": 0},
+        "watchers": {"limit": 0}
+    });
+    let res = http
+        .post(url)
+        .header("Authorization", token)
+        .header("Stream-Auth-Type", "jwt")
+        .json(&body)
+        .timeout(STEP)
+        .send()
+        .await
+        .map_err(|e| LinkError::Refused(format!("watch query: {e}")))?;
+    if !res.status().is_success() {
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        return Err(LinkError::Refused(format!("watch query: {status} {text}")));
+    }
+    Ok(())
 }

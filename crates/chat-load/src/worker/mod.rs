@@ -35,6 +35,7 @@ pub struct Shared {
     latency: Vec<Mutex<Hist>>,
     connecting: Semaphore,
     drops: watch::Sender<u64>,
+    subscribe_go: watch::Receiver<bool>,
 }
 
 fn emit(ev: &Event) {
@@ -62,6 +63,7 @@ pub async fn main(spec: WorkerSpec) -> std::process::ExitCode {
         }
     };
     let (drops, _) = watch::channel(0u64);
+    let (go_tx, subscribe_go) = watch::channel(false);
     let sh = Arc::new(Shared {
         clients: (0..spec.count)
             .map(|_| Arc::new(ClientStats::default()))
@@ -70,24 +72,40 @@ pub async fn main(spec: WorkerSpec) -> std::process::ExitCode {
         connecting: Semaphore::new(spec.connect_concurrency.max(1)),
         http,
         drops,
+        subscribe_go,
         spec,
     });
+    let mut commands = commands();
 
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
+    // Phase 1: every client connects. Phase 2, on the coordinator's word once every worker
+    // is connected: every client subscribes. So no client comes online while others
+    // already watch (each would announce itself to all of them).
+    let (connected_tx, mut connected_rx) = tokio::sync::mpsc::channel(1024);
+    let (subscribed_tx, mut subscribed_rx) = tokio::sync::mpsc::channel(1024);
     for local in 0..sh.spec.count {
-        tokio::spawn(client::run(Arc::clone(&sh), local, ready_tx.clone()));
+        let phases = client::Phases {
+            connected: connected_tx.clone(),
+            subscribed: subscribed_tx.clone(),
+        };
+        tokio::spawn(client::run(Arc::clone(&sh), local, phases));
     }
-    drop(ready_tx);
-    let (mut connected, mut failed, mut error) = (0, 0, None);
-    while let Some(r) = ready_rx.recv().await {
-        match r {
-            Ok(()) => connected += 1,
-            Err(e) => {
-                failed += 1;
-                error.get_or_insert(e);
-            }
+    drop((connected_tx, subscribed_tx));
+    let (connected, failed, error) = tally(&mut connected_rx, sh.spec.count).await;
+    emit(&Event::Connected {
+        connected,
+        failed,
+        error,
+    });
+    loop {
+        match commands.recv().await {
+            Some(Command::Subscribe) => break,
+            Some(Command::Exit) | None => return std::process::ExitCode::SUCCESS,
+            Some(other) => eprintln!("chat-load worker: {other:?} before subscribing, ignored"),
         }
     }
+    let _ = go_tx.send(true);
+    // Only the connected clients go on to subscribe.
+    let (connected, failed, error) = tally(&mut subscribed_rx, connected).await;
     emit(&Event::Ready {
         connected,
         failed,
@@ -96,19 +114,57 @@ pub async fn main(spec: WorkerSpec) -> std::process::ExitCode {
 
     tokio::spawn(progress(Arc::clone(&sh)));
 
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        match serde_json::from_str::<Command>(&line) {
-            Ok(Command::Report { sent }) => emit(&Event::Report(report(&sh, &sent))),
-            Ok(Command::Drop) => {
+    while let Some(cmd) = commands.recv().await {
+        match cmd {
+            Command::Report { sent } => emit(&Event::Report(report(&sh, &sent))),
+            Command::Drop => {
                 let sh = Arc::clone(&sh);
                 tokio::spawn(async move { emit(&Event::Storm(storm(&sh).await)) });
             }
-            Ok(Command::Exit) => break,
-            Err(e) => eprintln!("chat-load worker: bad command {line:?}: {e}"),
+            Command::Exit => break,
+            Command::Subscribe => {}
         }
     }
     std::process::ExitCode::SUCCESS
+}
+
+/// Commands from stdin; the channel closes with stdin. Bounded: the coordinator sends one
+/// command at a time and waits for its answer.
+fn commands() -> tokio::sync::mpsc::Receiver<Command> {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            match serde_json::from_str::<Command>(&line) {
+                Ok(cmd) => {
+                    if tx.send(cmd).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => eprintln!("chat-load worker: bad command {line:?}: {e}"),
+            }
+        }
+    });
+    rx
+}
+
+/// Counts the outcomes of one phase until `expected` clients have reported.
+async fn tally(
+    rx: &mut tokio::sync::mpsc::Receiver<Result<(), String>>,
+    expected: usize,
+) -> (usize, usize, Option<String>) {
+    let (mut ok, mut failed, mut error) = (0, 0, None);
+    while ok + failed < expected {
+        let Some(r) = rx.recv().await else { break };
+        match r {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                error.get_or_insert(e);
+            }
+        }
+    }
+    (ok, failed, error)
 }
 
 fn received(sh: &Shared) -> u64 {
