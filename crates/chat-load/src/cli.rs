@@ -70,6 +70,11 @@ pub struct Common {
     /// `--database-url`).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Our server: set `connect_events: false` on the `messaging` channel type before the
+    /// run, so joining and leaving watchers are not announced to every other watcher
+    /// (which, unthrottled, costs O(watchers²) frames in a big channel).
+    #[arg(long)]
+    pub no_connect_events: bool,
     /// Peers to run after ours, comma-separated: redis, socketio, nats; or `none`.
     #[arg(long, default_value = "redis,socketio,nats")]
     pub peers: String,

@@ -43,7 +43,14 @@ pub async fn connect(
     common: &Common,
 ) -> Result<Pool, LoadError> {
     if started.endpoint.kind == crate::spec::SystemKind::Chat {
-        super::setup::chat(&started.endpoint, naming, clients, channels).await?;
+        super::setup::chat(
+            &started.endpoint,
+            naming,
+            clients,
+            channels,
+            common.no_connect_events,
+        )
+        .await?;
     }
     let mut pool = Pool::new(common.clients_per_worker);
     let spec = WorkerSpec {

@@ -37,7 +37,14 @@ pub async fn measure(
     let last = steps.last().copied().unwrap_or(0);
     let channels = channels.clamp(1, last.max(1));
     if started.endpoint.kind == SystemKind::Chat && subscribe {
-        super::setup::chat(&started.endpoint, naming, last, channels).await?;
+        super::setup::chat(
+            &started.endpoint,
+            naming,
+            last,
+            channels,
+            common.no_connect_events,
+        )
+        .await?;
     }
     let base_rss_kb = rss_kb(started.pid).await?;
     let mut pool = Pool::new(common.clients_per_worker);

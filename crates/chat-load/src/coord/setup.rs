@@ -48,14 +48,28 @@ async fn all(
 }
 
 /// Creates `clients` users plus the publisher, and `channels` channels where client `i` is
-/// a member of channel `i % channels` and the publisher of all.
+/// a member of channel `i % channels` and the publisher of all. With `quiet_joins`, first
+/// turns off `connect_events` on the `messaging` type.
 pub async fn chat(
     ep: &Endpoint,
     naming: &Naming,
     clients: usize,
     channels: usize,
+    quiet_joins: bool,
 ) -> Result<(), LoadError> {
     let c = server_client(ep);
+    if quiet_joins {
+        let res = c
+            .put("/channeltypes/messaging", &json!({"connect_events": false}))
+            .await
+            .map_err(|e| LoadError::Setup(format!("channel type: {e}")))?;
+        if !(200..300).contains(&res.status) {
+            return Err(LoadError::Setup(format!(
+                "channel type: {} {}",
+                res.status, res.body
+            )));
+        }
+    }
     let mut ids: Vec<String> = (0..clients).map(|i| naming.user(i)).collect();
     ids.push(naming.publisher());
     let user_calls = ids
