@@ -40,7 +40,7 @@ struct Seen(Vec<u64>);
 
 /// A sequence number past this is garbage, not a message we sent (it would make the
 /// bitset huge).
-const MAX_SEQ: u64 = 1 << 28;
+const MAX_SEQ: u64 = 1 << 24;
 
 impl Seen {
     fn insert(&mut self, seq: u64) -> bool {

@@ -80,6 +80,7 @@ pub async fn main(spec: WorkerSpec) -> std::process::ExitCode {
     // Phase 1: every client connects. Phase 2, on the coordinator's word once every worker
     // is connected: every client subscribes. So no client comes online while others
     // already watch (each would announce itself to all of them).
+    // Bounded: a client whose report finds the channel full waits; `tally` drains it.
     let (connected_tx, mut connected_rx) = tokio::sync::mpsc::channel(1024);
     let (subscribed_tx, mut subscribed_rx) = tokio::sync::mpsc::channel(1024);
     for local in 0..sh.spec.count {
