@@ -14,12 +14,13 @@ use crate::report::FanoutResult;
 use crate::scenario::{FanoutPlan, Rate};
 use crate::spec::{Naming, WorkerSpec};
 
-/// Messages allowed in flight when no window is given: about 64k deliveries, enough to
-/// keep every system's pipeline busy at millions of deliveries per second (the window must
-/// cover the delivery latency plus the 2 ms progress period), and at most 512 messages, so
-/// no subscriber's queue (1,024 frames on our server) can fill.
+/// Messages allowed in flight when no window is given: about 640k deliveries and at least
+/// 64 messages, so every system can put several frames into one write per subscriber
+/// (with one message in flight per socket, each delivery costs a write syscall on the
+/// server and a read on the client, which caps any system at a few 100k/s here); at most
+/// 512, so no subscriber's queue (1,024 frames on our server) can fill.
 pub fn default_window_messages(avg_fanout: f64) -> usize {
-    ((65_536.0 / avg_fanout.max(1.0)).ceil() as usize).clamp(8, 512)
+    ((655_360.0 / avg_fanout.max(1.0)).ceil() as usize).clamp(64, 512)
 }
 
 /// Subscribers per channel when client `i` watches channel `i % channels`.
@@ -190,8 +191,8 @@ mod tests {
 
     #[test]
     fn default_window_keeps_per_client_backlog_small() {
-        assert_eq!(default_window_messages(10_000.0), 8);
-        assert_eq!(default_window_messages(1_000.0), 66);
+        assert_eq!(default_window_messages(10_000.0), 66);
+        assert_eq!(default_window_messages(1_000.0), 512);
         assert_eq!(default_window_messages(100.0), 512);
         assert_eq!(default_window_messages(1.0), 512);
     }

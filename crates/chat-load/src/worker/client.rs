@@ -87,7 +87,7 @@ pub async fn run(sh: Arc<Shared>, local: usize, phases: Phases) {
     if go.wait_for(|go| *go).await.is_err() {
         return;
     }
-    let permit = sh.connecting.acquire().await;
+    let permit = sh.watching.acquire().await;
     let r = super::handshake::subscribe(&sh.spec, &sh.http, global, &conn.connection_id).await;
     drop(permit);
     if let Err(e) = r {
@@ -152,7 +152,10 @@ pub async fn run(sh: Arc<Shared>, local: usize, phases: Phases) {
             }
         };
         if dropped {
-            // Dropping the stream is the "network loss": no close handshake.
+            // Dropping the stream is the "network loss": no close handshake. It must go
+            // before reconnecting, or old and new sockets together would pass the
+            // descriptor limits of this process and of the server.
+            drop(link);
             stats.reconnected_at.store(0, Relaxed);
             stats.receiving_at.store(0, Relaxed);
             link = match reconnect(&sh, global).await {
@@ -196,7 +199,7 @@ async fn reconnect(sh: &Shared, global: usize) -> Option<Link> {
     let mut pause = Duration::from_millis(50);
     while tokio::time::Instant::now() < deadline {
         if let Ok(c) = connect_retrying(sh, global, 1).await {
-            let permit = sh.connecting.acquire().await;
+            let permit = sh.watching.acquire().await;
             let r = super::handshake::subscribe(&sh.spec, &sh.http, global, &c.connection_id).await;
             drop(permit);
             if r.is_ok() {

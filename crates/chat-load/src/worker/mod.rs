@@ -23,6 +23,9 @@ use client::ClientStats;
 /// How long a drop may take before the clients still away are counted as failed.
 pub const STORM_DEADLINE: Duration = Duration::from_secs(60);
 
+/// Watch queries in flight per worker.
+const WATCH_CONCURRENCY: usize = 32;
+
 /// Latency shards: clients record into `latency[i % SHARDS]`, so two threads seldom meet
 /// on one lock.
 const SHARDS: usize = 16;
@@ -34,6 +37,9 @@ pub struct Shared {
     clients: Vec<Arc<ClientStats>>,
     latency: Vec<Mutex<Hist>>,
     connecting: Semaphore,
+    /// Watch queries in flight: each holds an HTTP connection on the server, which must
+    /// stay under its descriptor limit next to 19k sockets.
+    watching: Semaphore,
     drops: watch::Sender<u64>,
     subscribe_go: watch::Receiver<bool>,
 }
@@ -52,7 +58,7 @@ pub async fn main(spec: WorkerSpec) -> std::process::ExitCode {
     // Watch queries reuse connections while clients connect; idle ones close soon after,
     // so they neither count in the server's idle-memory figure nor hold its descriptors.
     let http = match reqwest::Client::builder()
-        .pool_max_idle_per_host(spec.connect_concurrency.max(1))
+        .pool_max_idle_per_host(WATCH_CONCURRENCY)
         .pool_idle_timeout(Duration::from_millis(500))
         .build()
     {
@@ -70,6 +76,7 @@ pub async fn main(spec: WorkerSpec) -> std::process::ExitCode {
             .collect(),
         latency: (0..SHARDS).map(|_| Mutex::new(Hist::default())).collect(),
         connecting: Semaphore::new(spec.connect_concurrency.max(1)),
+        watching: Semaphore::new(WATCH_CONCURRENCY),
         http,
         drops,
         subscribe_go,
