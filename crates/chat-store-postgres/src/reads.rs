@@ -17,8 +17,8 @@ use sqlx::PgConnection;
 use crate::error::{channel_not_found, corrupt, member_not_found, message_not_found, DbResult};
 use crate::messages::add_flags;
 use crate::rows::{
-    count, in_request_order, signed, strs, unsigned, ChannelRow, MessageRow, ReadRow,
-    ThreadReadRow, CHANNEL_COLS, MESSAGE_COLS, READ_COLS, THREAD_READ_COLS,
+    count, in_request_order, signed, strs, time, unsigned, unsigned32, ChannelRow, MessageRow,
+    ReadRow, ThreadReadRow, MESSAGE_COLS, READ_COLS, THREAD_READ_COLS,
 };
 use crate::PgStore;
 
@@ -271,18 +271,16 @@ impl ReadStore for PgStore {
         app: &AppId,
         user: &UserId,
     ) -> StoreResult<Vec<(ReadState, ChannelCounters)>> {
-        let cols: String = CHANNEL_COLS
-            .split(", ")
-            .map(|c| format!("c.{c} AS c_{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT r.cid, r.user_id, r.last_read_seq, r.last_read_at, r.last_read_message_id, \
-             r.own_after_cursor, {cols} \
+        // Only the counters are returned: selecting (and decoding) the channel's `data`
+        // document for every channel of the user dominated this query.
+        let sql = "SELECT r.cid, r.user_id, r.last_read_seq, r.last_read_at, \
+             r.last_read_message_id, r.own_after_cursor, \
+             c.member_count AS c_member_count, c.message_count AS c_message_count, \
+             c.last_message_at AS c_last_message_at, c.last_seq AS c_last_seq, \
+             c.truncated_seq AS c_truncated_seq, c.deleted_seqs AS c_deleted_seqs \
              FROM read_states r JOIN channels c ON c.app_id = r.app_id AND c.cid = r.cid \
-             WHERE r.app_id = $1 AND r.user_id = $2 ORDER BY r.cid"
-        );
-        let rows = sqlx::query(&sql)
+             WHERE r.app_id = $1 AND r.user_id = $2 ORDER BY r.cid";
+        let rows = sqlx::query(sql)
             .bind(app.as_str())
             .bind(user.as_str())
             .fetch_all(&self.pool)
@@ -291,8 +289,7 @@ impl ReadStore for PgStore {
         rows.iter()
             .map(|row| {
                 let read = <ReadRow as sqlx::FromRow<'_, _>>::from_row(row).db()?;
-                let channel = prefixed_channel(row)?;
-                Ok((read.into_read()?, channel.counters()?))
+                Ok((read.into_read()?, prefixed_counters(row)?))
             })
             .collect()
     }
@@ -471,6 +468,23 @@ fn flags_of_bits(bits: i64) -> StoreResult<MessageFlags> {
     u32::try_from(bits)
         .map(MessageFlags::from_bits_retain)
         .map_err(|_| corrupt(format!("flags out of range: {bits}")))
+}
+
+/// The counters of a channel row selected with `c_`-prefixed column names.
+fn prefixed_counters(row: &sqlx::postgres::PgRow) -> StoreResult<ChannelCounters> {
+    use sqlx::Row;
+    let deleted: Vec<i64> = row.try_get("c_deleted_seqs").db()?;
+    Ok(ChannelCounters {
+        member_count: unsigned32(row.try_get("c_member_count").db()?, "member_count")?,
+        message_count: unsigned(row.try_get("c_message_count").db()?, "message_count")?,
+        last_message_at: time(row.try_get("c_last_message_at").db()?),
+        last_seq: unsigned(row.try_get("c_last_seq").db()?, "last_seq")?,
+        truncated_seq: unsigned(row.try_get("c_truncated_seq").db()?, "truncated_seq")?,
+        deleted_seqs: deleted
+            .into_iter()
+            .map(|s| unsigned(s, "deleted_seqs"))
+            .collect::<StoreResult<_>>()?,
+    })
 }
 
 /// A channel row selected with `c_`-prefixed column names.
