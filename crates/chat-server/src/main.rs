@@ -102,7 +102,7 @@ async fn serve(config: Config) -> ExitCode {
         storage,
         clock,
         listener,
-        creds,
+        creds.clone(),
         transport,
     )
     .await
@@ -147,10 +147,13 @@ async fn serve(config: Config) -> ExitCode {
     let state = handle.state.clone();
     tokio::spawn(async move {
         let dev = state.bootstrapped().await;
-        println!(
-            "development app{}:",
-            if created { " (created)" } else { "" }
-        );
+        // The data dir's fresh credentials lose to an app the database already held.
+        let label = match (created, dev == creds) {
+            (_, false) => " (from the database)",
+            (true, true) => " (created)",
+            (false, true) => "",
+        };
+        println!("development app{label}:");
         println!("  api key:    {}", dev.api_key);
         println!("  api secret: {}", dev.api_secret);
         println!("user token:   cargo run -p chat-server -- token --user alice");
