@@ -17,6 +17,7 @@ pub mod redis;
 pub mod request;
 pub mod routes;
 pub mod server;
+pub mod socket_events;
 pub mod state;
 pub mod storage;
 pub mod wire;

@@ -331,7 +331,7 @@ pub fn spawn_heartbeat(state: &Arc<AppState>) {
             match state.presence.reap(&link).await {
                 Ok(gone) => {
                     for (app, user) in gone {
-                        crate::delivery::went_offline(&state, &app, &user).await;
+                        crate::socket_events::went_offline(&state, &app, &user).await;
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "reaping dead nodes failed"),

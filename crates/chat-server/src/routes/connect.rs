@@ -19,10 +19,10 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
 
 use crate::auth::{self, AuthError, Credential};
-use crate::delivery::Handler;
 use crate::error::ApiError;
 use crate::http::Failure;
 use crate::present::Loaded;
+use crate::socket_events::Handler;
 use crate::state::AppState;
 use crate::wire;
 
@@ -92,7 +92,7 @@ pub async fn connect(State(state): State<Arc<AppState>>, mut req: Request) -> Re
                     if task_state.presence.connected(&a.app.id, &user.id).await {
                         let (state, app) = (task_state.clone(), a.app.clone());
                         tokio::spawn(async move {
-                            crate::delivery::announce_presence(&state, &app, user, true).await;
+                            crate::socket_events::announce_presence(&state, &app, user, true).await;
                         });
                     }
                 }
