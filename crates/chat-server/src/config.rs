@@ -97,6 +97,10 @@ pub struct ServeArgs {
     /// Per-user limit per endpoint and window (default 60; 0 = none).
     #[arg(long, env = "CHAT_USER_RATE_LIMIT")]
     pub user_rate_limit: Option<u32>,
+    /// Milliseconds a user may be without a socket before `user.presence.changed`
+    /// announces them offline; a reconnect within it is silent (default 5000).
+    #[arg(long, env = "CHAT_PRESENCE_OFFLINE_DELAY_MS")]
+    pub presence_offline_delay_ms: Option<u64>,
 }
 
 /// Keys of the optional config file (all optional).
@@ -117,6 +121,7 @@ struct FileConfig {
     rate_limit_window_secs: Option<u64>,
     rate_limits: Option<String>,
     user_rate_limit: Option<u32>,
+    presence_offline_delay_ms: Option<u64>,
 }
 
 /// Which store the server runs on.
@@ -204,6 +209,8 @@ pub struct Config {
     pub redis: Option<RedisConfig>,
     /// Rate limits.
     pub rate_limits: RateLimitConfig,
+    /// How long a user may be without a socket before going offline (websocket.md W13).
+    pub presence_offline_delay: std::time::Duration,
 }
 
 /// Where Redis is. `Debug` hides the password.
@@ -297,6 +304,7 @@ impl Default for Config {
             store: StoreConfig::Memory,
             redis: None,
             rate_limits: RateLimitConfig::default(),
+            presence_offline_delay: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -338,6 +346,10 @@ impl Config {
             store,
             redis,
             rate_limits,
+            presence_offline_delay: args
+                .presence_offline_delay_ms
+                .or(file.presence_offline_delay_ms)
+                .map_or(d.presence_offline_delay, std::time::Duration::from_millis),
         })
     }
 }
@@ -425,6 +437,7 @@ mod tests {
             rate_limit_window_secs: None,
             rate_limits: None,
             user_rate_limit: None,
+            presence_offline_delay_ms: None,
         }
     }
 

@@ -219,13 +219,13 @@ async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The users with a socket on this node watching a channel `user` is a member of.
+/// The users with a socket on this node subscribed to presence (`presence: true`) in a
+/// channel `user` is a member of.
 async fn presence_audience(
     state: &AppState,
     app: &chat_core::ids::AppId,
     user: &UserId,
 ) -> Vec<UserId> {
-    let registry = state.registry(app);
     let memberships = match state.engine.store().memberships(app, user).await {
         Ok(m) => m,
         Err(e) => {
@@ -233,13 +233,5 @@ async fn presence_audience(
             return Vec::new();
         }
     };
-    let mut audience: Vec<UserId> = memberships
-        .iter()
-        .flat_map(|m| registry.watchers(&m.cid))
-        .map(|(_, u)| u)
-        .filter(|u| u != user)
-        .collect();
-    audience.sort();
-    audience.dedup();
-    audience
+    (state.presence_subs).audience(app, memberships.iter().map(|m| &m.cid), user)
 }

@@ -23,7 +23,7 @@
 //! own counts (degraded mode), which are kept in every mode for that reason.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -105,6 +105,12 @@ return 1
 pub struct Presence {
     /// This node's open sockets per (app, user).
     local: Mutex<HashMap<(AppId, UserId), usize>>,
+    /// Users whose last socket closed less than `offline_delay` ago, not yet announced
+    /// offline, with the generation of their pending check (a reconnect removes it).
+    pending_offline: Mutex<HashMap<(AppId, UserId), u64>>,
+    generation: AtomicU64,
+    /// How long a user may be without a socket before going offline (websocket.md W13).
+    offline_delay: Duration,
     /// A change could not reach Redis: the next heartbeat rewrites the node's counts.
     dirty: AtomicBool,
     redis: Option<(Arc<RedisLink>, Duration)>,
@@ -124,9 +130,14 @@ fn member(app: &AppId, user: &UserId) -> String {
 
 impl Presence {
     /// Node-local presence, or shared through `redis` with heartbeats of `ttl`.
-    pub fn new(redis: Option<(Arc<RedisLink>, Duration)>) -> Self {
+    /// A user whose last socket closes is announced offline only after `offline_delay`
+    /// without a new one, so a reconnect is silent.
+    pub fn new(redis: Option<(Arc<RedisLink>, Duration)>, offline_delay: Duration) -> Self {
         Self {
             local: Mutex::new(HashMap::new()),
+            pending_offline: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            offline_delay,
             dirty: AtomicBool::new(false),
             redis,
         }
@@ -177,9 +188,80 @@ impl Presence {
         }
     }
 
-    /// A socket of `user` opened; true when the user just came online (cluster-wide).
+    /// A socket of `user` opened; true when the user just came online (cluster-wide) and
+    /// was announced offline before: a reconnect within the offline delay is no change.
     pub async fn connected(&self, app: &AppId, user: &UserId) -> bool {
-        self.change(app, user, 1).await == 1
+        let first = self.change(app, user, 1).await == 1;
+        let was_pending = self
+            .pending_offline
+            .lock()
+            .map(|mut p| p.remove(&(app.clone(), user.clone())).is_some())
+            .unwrap_or(false);
+        first && !was_pending
+    }
+
+    /// A socket of `user` closed. When it was the user's last (cluster-wide), waits
+    /// `offline_delay`; if no socket of the user opened meanwhile (on any node), keeps
+    /// `last_active` and announces offline. Runs in the background.
+    pub fn socket_closed(state: &Arc<AppState>, app: &AppId, user: &UserId) {
+        let weak = Arc::downgrade(state);
+        let (app, user) = (app.clone(), user.clone());
+        tokio::spawn(async move {
+            let Some(state) = weak.upgrade() else { return };
+            let presence = &state.presence;
+            if !presence.disconnected(&app, &user).await {
+                return;
+            }
+            let delay = presence.offline_delay;
+            if delay.is_zero() || !state.is_accepting() {
+                crate::socket_events::went_offline(&state, &app, &user).await;
+                return;
+            }
+            let key = (app.clone(), user.clone());
+            let generation = presence.generation.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut p) = presence.pending_offline.lock() {
+                p.insert(key.clone(), generation);
+            }
+            drop(state); // not kept alive by a pending check
+            tokio::time::sleep(delay).await;
+            let Some(state) = weak.upgrade() else { return };
+            let presence = &state.presence;
+            let ours = presence.pending_offline.lock().is_ok_and(|mut p| {
+                let ours = p.get(&key) == Some(&generation);
+                if ours {
+                    p.remove(&key);
+                }
+                ours
+            });
+            // Not ours: reconnected here, superseded by a later close, or flushed.
+            if ours
+                && presence
+                    .online_among(&app, std::slice::from_ref(&user))
+                    .await
+                    .is_empty()
+            {
+                crate::socket_events::went_offline(&state, &app, &user).await;
+            }
+        });
+    }
+
+    /// At shutdown: announces every pending offline now instead of after the delay, so
+    /// other nodes hear of it before this one is gone.
+    pub async fn flush_pending(&self, state: &AppState) {
+        let pending: Vec<(AppId, UserId)> = self
+            .pending_offline
+            .lock()
+            .map(|mut p| p.drain().map(|(k, _)| k).collect())
+            .unwrap_or_default();
+        for (app, user) in pending {
+            if self
+                .online_among(&app, std::slice::from_ref(&user))
+                .await
+                .is_empty()
+            {
+                crate::socket_events::went_offline(state, &app, &user).await;
+            }
+        }
     }
 
     /// A socket of `user` closed; true when the user just went offline (cluster-wide).
@@ -346,7 +428,7 @@ mod tests {
 
     #[tokio::test]
     async fn alone_a_node_reports_each_transition_once() {
-        let p = Presence::new(None);
+        let p = Presence::new(None, Duration::ZERO);
         let (app, alice) = (AppId::new_unchecked("a"), UserId::new_unchecked("alice"));
         assert!(p.connected(&app, &alice).await);
         assert!(!p.connected(&app, &alice).await);

@@ -205,6 +205,7 @@ pub async fn start_on(
                     // transport's close timeout).
                     registry.drained().await;
                 }
+                serve_state.presence.flush_pending(&serve_state).await;
                 serve_state.presence.leave().await;
             })
             .await;

@@ -2,6 +2,7 @@
 //! stop and presence), and the `user.presence.changed` announcements on real transitions.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use chat_core::fanout::{Audience, Event, EventKind};
@@ -25,34 +26,48 @@ impl SocketHandler for Handler {
         tracing::debug!(%conn, %user, len = text.len(), "ignored client frame");
     }
 
-    fn on_close(&self, _conn: &ConnectionId, user: &UserId, watched: Vec<chat_core::ids::Cid>) {
-        let registry = self.state.registry(&self.app.id);
+    fn on_close(&self, conn: &ConnectionId, user: &UserId, watched: Vec<chat_core::ids::Cid>) {
+        self.state.presence_subs.remove_connection(conn);
         if !user.as_str().starts_with('!') {
-            let (state, app, id) = (self.state.clone(), self.app.id.clone(), user.clone());
-            tokio::spawn(async move {
-                if state.presence.disconnected(&app, &id).await {
-                    went_offline(&state, &app, &id).await;
-                }
-            });
+            crate::presence::Presence::socket_closed(&self.state, &self.app.id, user);
         }
+        let registry = self.state.registry(&self.app.id);
         let now = self.state.engine.clock().now();
-        for cid in watched {
-            if registry.is_watching(user, &cid) {
-                continue;
-            }
-            let event = Event {
-                app: self.app.id.clone(),
-                kind: EventKind::WatchingStop { user: user.clone() },
-                created_at: now,
-                cid: Some(cid),
-                actor: Some(user.clone()),
-                audience: Audience::Channel,
-            };
-            let bus = self.state.bus.clone();
-            tokio::spawn(async move {
-                let _ = bus.publish(Arc::new(event)).await;
-            });
+        let stopped: Vec<_> = watched
+            .into_iter()
+            .filter(|cid| !registry.is_watching(user, cid))
+            .filter(|cid| {
+                let watching = registry.watcher_count(cid);
+                (self.state.watch_announcer).allow(&self.app.id, cid, watching, Instant::now())
+            })
+            .collect();
+        if stopped.is_empty() {
+            return;
         }
+        let (state, app, user) = (self.state.clone(), self.app.clone(), user.clone());
+        tokio::spawn(async move {
+            let actor = chat_core::engine::Actor::server(app.clone());
+            for cid in stopped {
+                // Same rule as the start: only channel types with `connect_events`.
+                let announce = state
+                    .engine
+                    .get_channel_type(&actor, cid.kind())
+                    .await
+                    .is_ok_and(|t| t.config.connect_events);
+                if !announce {
+                    continue;
+                }
+                let event = Event {
+                    app: app.id.clone(),
+                    kind: EventKind::WatchingStop { user: user.clone() },
+                    created_at: now,
+                    cid: Some(cid),
+                    actor: Some(user.clone()),
+                    audience: Audience::Channel,
+                };
+                let _ = state.bus.publish(Arc::new(event)).await;
+            }
+        });
     }
 
     fn health_frame(&self, conn: &ConnectionId, _user: &UserId) -> Bytes {

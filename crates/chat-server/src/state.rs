@@ -19,9 +19,11 @@ use crate::config::Config;
 use crate::dev_app::DevCredentials;
 use crate::error::ApiError;
 use crate::presence::Presence;
+use crate::presence_subs::PresenceSubs;
 use crate::rate_limit::RateLimiter;
 use crate::redis::RedisLink;
 use crate::storage::Storage;
+use crate::watch_announce::WatchAnnouncer;
 
 /// Events the bus holds per subscriber before a lagging one loses the oldest.
 const BUS_CAPACITY: usize = 65_536;
@@ -38,6 +40,10 @@ pub struct AppState {
     pub redis: Option<Arc<RedisLink>>,
     /// Who is online.
     pub presence: Presence,
+    /// Which sockets asked for presence changes of which channels' members.
+    pub presence_subs: PresenceSubs,
+    /// The `user.watching.*` throttle of big channels.
+    pub watch_announcer: WatchAnnouncer,
     /// Rate limits.
     pub limiter: RateLimiter,
     /// Resolved configuration.
@@ -79,7 +85,7 @@ impl AppState {
             None => Arc::new(LocalPubSub::new(BUS_CAPACITY)),
         };
         let ttl = config.redis.as_ref().map(|r| r.node_ttl);
-        let presence = Presence::new(redis.clone().zip(ttl));
+        let presence = Presence::new(redis.clone().zip(ttl), config.presence_offline_delay);
         let limiter = RateLimiter::new(config.rate_limits.clone(), redis.clone());
         Self {
             engine,
@@ -89,6 +95,8 @@ impl AppState {
             bus,
             redis,
             presence,
+            presence_subs: PresenceSubs::default(),
+            watch_announcer: WatchAnnouncer::default(),
             limiter,
             config,
             transport,

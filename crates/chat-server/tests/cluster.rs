@@ -52,6 +52,9 @@ impl Cluster {
                 redis.url(),
                 "--node-ttl-secs".to_string(),
                 "2".to_string(),
+                // Offline is debounced; short here so the tests see it soon.
+                "--presence-offline-delay-ms".to_string(),
+                "200".to_string(),
             ];
             flags.extend(extra.iter().map(|s| s.to_string()));
             let node = ServerProcess::spawn_with(&args, &flags).await;
@@ -103,7 +106,7 @@ async fn watcher(client: &mut Client, user: &str, channel: &str) -> Socket {
     let res = client
         .post(
             &format!("/channels/messaging/{channel}/query"),
-            &json!({"watch": true, "state": true}),
+            &json!({"watch": true, "state": true, "presence": true}),
         )
         .await
         .unwrap();

@@ -5,7 +5,8 @@
 mod common;
 
 use common::{TestServer, WAIT};
-use serde_json::json;
+use serde_json::{json, Value};
+use std::time::Duration;
 
 #[tokio::test]
 async fn connect_with_a_bad_token_gets_a_connection_error_frame() {
@@ -273,19 +274,47 @@ async fn invites_are_notified_and_answered() {
     common::assert_error(&again, 400, 4);
 }
 
+/// Frames up to and including the first `message.new` whose text is `marker`.
+async fn frames_until(ws: &mut chat_server::client::Socket, marker: &str) -> Vec<Value> {
+    let mut frames = Vec::new();
+    loop {
+        let v = ws.next_json(WAIT).await.unwrap();
+        let done = v["type"] == "message.new" && v["message"]["text"] == marker;
+        frames.push(v);
+        if done {
+            return frames;
+        }
+    }
+}
+
+fn count(frames: &[Value], kind: &str) -> usize {
+    frames.iter().filter(|f| f["type"] == kind).count()
+}
+
 #[tokio::test]
-async fn presence_changes_reach_users_watching_a_shared_channel() {
-    let s = TestServer::start().await;
-    s.users(&["alice", "bob"]).await;
+async fn presence_changes_reach_sockets_that_asked_for_them() {
+    let s = TestServer::start_with(chat_server::config::Config {
+        presence_offline_delay: Duration::from_millis(50),
+        ..Default::default()
+    })
+    .await;
+    s.users(&["alice", "bob", "carol"]).await;
     let (alice, mut alice_ws) = s.connect("alice").await;
+    let (carol, mut carol_ws) = s.connect("carol").await;
+    let members = json!({"members": ["alice", "bob", "carol"]});
     alice
         .post(
             "/channels/messaging/p/query",
-            &json!({"data": {"members": ["alice", "bob"]}, "watch": true}),
+            &json!({"data": members, "watch": true, "presence": true}),
         )
         .await
         .unwrap();
-    let (_bob, bob_ws) = s.connect("bob").await;
+    // Carol watches without asking for presence.
+    carol
+        .post("/channels/messaging/p/query", &json!({"watch": true}))
+        .await
+        .unwrap();
+    let (bob, bob_ws) = s.connect("bob").await;
     let online = alice_ws
         .wait_for("user.presence.changed", WAIT)
         .await
@@ -299,6 +328,101 @@ async fn presence_changes_reach_users_watching_a_shared_channel() {
         .unwrap();
     assert_eq!(offline["user"]["id"], "bob");
     assert_eq!(offline["user"]["online"], false);
+    assert!(offline["user"]["last_active"].is_string(), "{offline}");
+
+    bob.post(
+        "/channels/messaging/p/message",
+        &json!({"message": {"text": "marker"}}),
+    )
+    .await
+    .unwrap();
+    let frames = frames_until(&mut carol_ws, "marker").await;
+    assert_eq!(count(&frames, "user.presence.changed"), 0, "{frames:?}");
+}
+
+#[tokio::test]
+async fn a_reconnect_within_the_offline_delay_is_not_announced() {
+    // The default delay (5 s) is far longer than a close and a reconnect here.
+    let s = TestServer::start().await;
+    s.users(&["alice", "bob"]).await;
+    let (alice, mut alice_ws) = s.connect("alice").await;
+    alice
+        .post(
+            "/channels/messaging/r/query",
+            &json!({"data": {"members": ["alice", "bob"]}, "watch": true, "presence": true}),
+        )
+        .await
+        .unwrap();
+    let (bob, bob_ws) = s.connect("bob").await;
+    let online = alice_ws
+        .wait_for("user.presence.changed", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(online["user"]["online"], true);
+    bob_ws.close().await.unwrap();
+    let (_, _bob_again) = s.connect("bob").await;
+    bob.post(
+        "/channels/messaging/r/message",
+        &json!({"message": {"text": "marker"}}),
+    )
+    .await
+    .unwrap();
+    let frames = frames_until(&mut alice_ws, "marker").await;
+    assert_eq!(count(&frames, "user.presence.changed"), 0, "{frames:?}");
+}
+
+#[tokio::test]
+async fn watching_announcements_are_throttled_above_100_watchers() {
+    let s = TestServer::start().await;
+    let ids: Vec<String> = (0..103).map(|i| format!("w{i:03}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    s.users(&refs[..100]).await;
+    s.users(&refs[100..]).await;
+    let server = s.server();
+    let created = server
+        .post(
+            "/channels/messaging/big/query",
+            &json!({"data": {"created_by_id": "w000", "members": &refs[..100]}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 200);
+    let added = server
+        .post(
+            "/channels/messaging/big",
+            &json!({"add_members": &refs[100..]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added.status, 200, "{}", added.body["message"]);
+    let mut sockets = Vec::new();
+    for id in &refs[..102] {
+        let (client, ws) = s.connect(id).await;
+        let res = client
+            .post("/channels/messaging/big/query", &json!({"watch": true}))
+            .await
+            .unwrap();
+        assert_eq!(res.status, 200, "{}", res.body["message"]);
+        sockets.push((client, ws));
+    }
+    let (first, first_ws) = &mut sockets[0];
+    first
+        .post(
+            "/channels/messaging/big/message",
+            &json!({"message": {"text": "marker"}}),
+        )
+        .await
+        .unwrap();
+    let frames = frames_until(first_ws, "marker").await;
+    let joins: Vec<&Value> = frames
+        .iter()
+        .filter(|f| f["type"] == "user.watching.start" && f["user"]["id"] != "w000")
+        .collect();
+    // w001..w099 join channels of 2..100 watchers (all announced); w100 makes 101, the
+    // first throttled announcement; w101 falls in the same 5 s and is not announced.
+    assert_eq!(joins.len(), 100, "{joins:?}");
+    assert_eq!(joins.last().unwrap()["user"]["id"], "w100");
+    assert_eq!(joins.last().unwrap()["watcher_count"], 101);
 }
 
 #[tokio::test]

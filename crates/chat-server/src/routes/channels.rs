@@ -2,6 +2,7 @@
 //! update, delete, truncate, hide/show, stop watching, events, members.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{Path, State};
 use chat_core::engine::{
@@ -76,34 +77,54 @@ pub fn target_connections(state: &AppState, ctx: &Ctx) -> Vec<ConnectionId> {
     state.registry(&ctx.app.id).connections_of(&user.id)
 }
 
-/// Subscribes the caller's socket(s) to `cid`; announces a new watcher.
+/// Subscribes the caller's socket(s) to `cid`; announces a new watcher (throttled in big
+/// channels, see [`crate::watch_announce`]).
 pub async fn watch(state: &AppState, ctx: &Ctx, access: &ChannelAccess) {
     let Some(user) = &ctx.user else { return };
     let cid = &access.channel.cid;
-    let was_watching = state.registry(&ctx.app.id).is_watching(&user.id, cid);
+    let registry = state.registry(&ctx.app.id);
+    let was_watching = registry.is_watching(&user.id, cid);
     for conn in target_connections(state, ctx) {
-        state.registry(&ctx.app.id).watch(&conn, cid);
+        registry.watch(&conn, cid);
     }
-    if !was_watching
-        && state.registry(&ctx.app.id).is_watching(&user.id, cid)
-        && access.config.connect_events
+    if was_watching || !registry.is_watching(&user.id, cid) || !access.config.connect_events {
+        return;
+    }
+    let watching = registry.watcher_count(cid);
+    if !(state.watch_announcer).allow(&ctx.app.id, cid, watching, Instant::now()) {
+        return;
+    }
+    let event = Event {
+        app: ctx.app.id.clone(),
+        kind: EventKind::WatchingStart {
+            user: user.id.clone(),
+        },
+        created_at: state.engine.clock().now(),
+        cid: Some(cid.clone()),
+        actor: Some(user.id.clone()),
+        audience: Audience::Channel,
+    };
+    state
+        .publish(chat_core::engine::Outcome {
+            value: (),
+            events: vec![event],
+        })
+        .await;
+}
+
+/// With `presence: true`, the caller's socket(s) hear `user.presence.changed` about the
+/// channel's members from now on (websocket.md §6).
+pub fn subscribe_presence(state: &AppState, ctx: &Ctx, access: &ChannelAccess, body: &Value) {
+    if !body
+        .get("presence")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
     {
-        let event = Event {
-            app: ctx.app.id.clone(),
-            kind: EventKind::WatchingStart {
-                user: user.id.clone(),
-            },
-            created_at: state.engine.clock().now(),
-            cid: Some(cid.clone()),
-            actor: Some(user.id.clone()),
-            audience: Audience::Channel,
-        };
-        state
-            .publish(chat_core::engine::Outcome {
-                value: (),
-                events: vec![event],
-            })
-            .await;
+        return;
+    }
+    let Some(user) = &ctx.user else { return };
+    for conn in target_connections(state, ctx) {
+        (state.presence_subs).subscribe(&ctx.app.id, &access.channel.cid, &conn, &user.id);
     }
 }
 
@@ -135,6 +156,7 @@ async fn state_reply(
     if body.get("watch").and_then(Value::as_bool).unwrap_or(false) {
         watch(state, ctx, &access).await;
     }
+    subscribe_presence(state, ctx, &access, body);
     let cs = state.engine.load_state(actor, access, &opts).await?;
     present::channel_state(state, &ctx.app.id, actor.user_id(), &cs, false).await
 }
@@ -217,6 +239,7 @@ pub async fn query_channels(
         if watch_requested {
             watch(&state, &ctx, &cs.access).await;
         }
+        subscribe_presence(&state, &ctx, &cs.access, &body);
         let viewer = cs
             .access
             .member
@@ -582,10 +605,14 @@ pub async fn stop_watching(
     let Some(user) = ctx.user.clone() else {
         return Ok(Reply::empty());
     };
+    let registry = state.registry(&ctx.app.id);
     for conn in target_connections(&state, &ctx) {
-        state.registry(&ctx.app.id).unwatch(&conn, &cid);
+        registry.unwatch(&conn, &cid);
     }
-    if !state.registry(&ctx.app.id).is_watching(&user.id, &cid) {
+    let watching = registry.watcher_count(&cid);
+    if !registry.is_watching(&user.id, &cid)
+        && (state.watch_announcer).allow(&ctx.app.id, &cid, watching, Instant::now())
+    {
         let event = Event {
             app: ctx.app.id.clone(),
             kind: EventKind::WatchingStop {

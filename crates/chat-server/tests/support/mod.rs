@@ -108,6 +108,7 @@ impl ServerProcess {
             .env_remove("CHAT_REDIS_PREFIX")
             .env_remove("CHAT_NODE_TTL_SECS")
             .env_remove("CHAT_RATE_LIMIT_ENFORCE")
+            .env_remove("CHAT_PRESENCE_OFFLINE_DELAY_MS")
             .env_remove("CHAT_RATE_LIMITS")
             .env_remove("CHAT_USER_RATE_LIMIT")
             .env_remove("CHAT_RATE_LIMIT_WINDOW_SECS")
