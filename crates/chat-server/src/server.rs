@@ -192,6 +192,13 @@ pub async fn start_on(
     let serve_state = state.clone();
     let join = tokio::spawn(async move {
         let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+        // Without TCP_NODELAY a response or frame written in pieces can wait for the
+        // peer's delayed ACK (tens of ms) under Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        });
         let result = axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
