@@ -91,6 +91,30 @@ async fn wait_for_port(addr: &str, child: &mut Child, what: &str) -> Result<(), 
     }
 }
 
+/// Polls `GET /health/ready` until it answers 200 (store migrated, development app ready).
+async fn wait_ready(url: &str, child: &mut Child) -> Result<(), LoadError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let client = reqwest::Client::new();
+    loop {
+        let ready = client
+            .get(format!("{url}/health/ready"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(LoadError::Start(format!("chat-server exited: {status}")));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(LoadError::Start("chat-server did not become ready".into()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Reads `child`'s stdout until a line starting with `prefix`, returns the rest of it, and
 /// keeps forwarding later lines to our stderr (a full pipe would block the child's logs).
 async fn await_line(
@@ -200,12 +224,19 @@ pub async fn start_chat(common: &Common) -> Result<Started, LoadError> {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped());
     if let Some(db) = &common.database_url {
-        cmd.arg("--database-url").arg(db);
+        // Its own schema: runs leave their rows there, not in the database's `public`.
+        cmd.arg("--database-url")
+            .arg(db)
+            .arg("--database-schema")
+            .arg("chat_load");
     }
     let mut child = spawn(&mut cmd, &bin.display().to_string())?;
     let pid = child.id();
     let url = await_line(&mut child, "chat-server listening on ", "chat-server").await?;
     let addr = url.trim_start_matches("http://").to_string();
+    // The server listens before its store is migrated and bootstrapped (the credentials
+    // file is written then).
+    wait_ready(&url, &mut child).await?;
     let creds = chat_server::dev_app::DevCredentials::load(&tmp)
         .map_err(|e| LoadError::Start(format!("no dev app in {}: {e}", tmp.display())))?;
     let store = if common.database_url.is_some() {
