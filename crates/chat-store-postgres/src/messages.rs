@@ -79,7 +79,8 @@ impl MessageStore for PgStore {
 
     async fn update_message(&self, app: &AppId, message: Message) -> StoreResult<Message> {
         let row: Option<MessageRow> = sqlx::query_as(&format!(
-            "UPDATE messages SET data = $3, deleted_at = $4, version = version + 1 \
+            "UPDATE messages SET data = $3, deleted_at = $4, version = version + 1, \
+                 search_tsv = array_to_tsvector(string_to_array($6, ' ')) \
              WHERE app_id = $1 AND id = $2 AND version = $5 RETURNING {MESSAGE_COLS}"
         ))
         .bind(app.as_str())
@@ -87,6 +88,7 @@ impl MessageStore for PgStore {
         .bind(to_data(&message, MESSAGE_STRIP)?)
         .bind(micros(message.deleted_at))
         .bind(signed(message.version)?)
+        .bind(crate::send_batch::search_tokens(&message.text))
         .fetch_optional(&self.pool)
         .await
         .db()?;

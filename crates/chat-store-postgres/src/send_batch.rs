@@ -52,16 +52,17 @@ const MESSAGE_KEY: &str = "messages_pkey";
 /// The batch statement. Item arrays (one element per send, `ord` = position from 1):
 /// `$1` app, `$2` id, `$3` cid, `$4` author, `$5` parent, `$6` created_at, `$7` counted,
 /// `$8` deleted_at, `$9` data, `$10` in the channel list, `$11` bumps `last_message_at`,
-/// `$12` un-hides; `$13` the (empty) reaction summary; `$14`/`$15` mention pairs
-/// (ord, user). Returns one row: the locked channels as they were before the batch, the
+/// `$12` un-hides, `$16` search tokens (space-joined); `$13` the (empty) reaction summary;
+/// `$14`/`$15` mention pairs (ord, user). Returns one row: the locked channels as they were before the batch, the
 /// ords refused as repeats, the ords inserted with their seqs, and the un-hidden members.
 static BATCH: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH k AS ( \
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
                 $6::int8[], $7::bool[], $8::int8[], $9::jsonb[], $10::bool[], $11::bool[], \
-                $12::bool[]) WITH ORDINALITY AS k(app_id, id, cid, user_id, parent_id, \
-                created_at, counted, deleted_at, data, in_list, bump, unhide, ord) \
+                $12::bool[], $16::text[]) WITH ORDINALITY AS k(app_id, id, cid, user_id, \
+                parent_id, created_at, counted, deleted_at, data, in_list, bump, unhide, \
+                tokens, ord) \
         ), l AS MATERIALIZED ( \
             SELECT app_id, {CHANNEL_COLS} FROM channels \
             WHERE (app_id, cid) IN (SELECT app_id, cid FROM k) \
@@ -78,9 +79,10 @@ static BATCH: LazyLock<String> = LazyLock::new(|| {
                    WHERE p.app_id = k.app_id AND p.id = k.parent_id AND p.cid = k.cid)) \
         ), m AS ( \
             INSERT INTO messages (app_id, id, cid, user_id, parent_id, created_at, seq, \
-                counted, deleted_at, reaction_summary, data, version) \
+                counted, deleted_at, reaction_summary, data, version, search_tsv) \
             SELECT app_id, id, cid, user_id, parent_id, created_at, seq, counted, \
-                deleted_at, $13, data, 1 FROM f ORDER BY ord \
+                deleted_at, $13, data, 1, array_to_tsvector(string_to_array(tokens, ' ')) \
+            FROM f ORDER BY ord \
         ), c AS ( \
             UPDATE channels SET last_seq = a.last_seq, \
                 message_count = channels.message_count + a.n, \
@@ -126,6 +128,8 @@ pub(crate) struct PendingSend {
     message: Message,
     opts: InsertMessage,
     data: Value,
+    /// The text's search tokens, space-joined (see [`search_tokens`]).
+    tokens: String,
 }
 
 impl PendingSend {
@@ -137,11 +141,13 @@ impl PendingSend {
         message.reactions = ReactionSummary::default();
         message.counted = message.counts_as_unread();
         let data = to_data(&message, MESSAGE_STRIP)?;
+        let tokens = search_tokens(&message.text);
         Ok(Self {
             app: app.clone(),
             message,
             opts,
             data,
+            tokens,
         })
     }
 
@@ -376,7 +382,16 @@ fn statement(
         )
         .bind(empty_summary)
         .bind(mention_ords)
-        .bind(mention_users))
+        .bind(mention_users)
+        .bind(sends().map(|s| s.tokens.clone()).collect::<Vec<_>>()))
+}
+
+/// chat-core's search tokens of `text`, space-joined: tokens never contain a space, and
+/// `array_to_tsvector(string_to_array(…, ' '))` turns them into the `search_tsv` value
+/// (`''` gives the empty vector).
+pub(crate) fn search_tokens(text: &str) -> String {
+    let tokens: Vec<String> = chat_core::query::text::tokens(text).into_iter().collect();
+    tokens.join(" ")
 }
 
 /// Each send's result from the statement's answer. The channel a send returns is the
