@@ -1,33 +1,63 @@
 //! Delivery: takes events off the bus, resolves who receives them (`fanout::plan` over the
 //! app's socket registry), encodes each event's shared body once and queues frames.
 //! Per-recipient parts (unread counters) are added only to the forms that carry them.
+//!
+//! One dispatcher reads the bus and hands each event to one of several workers (one per
+//! core), chosen by the event's channel (by its actor or first addressed user when it has
+//! none), so fan-out uses every core while a channel's events keep their order: a channel's
+//! events all go through one worker, in bus order. Events of different channels may be
+//! delivered in a different order than they were published.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chat_core::fanout::{plan, Audience, Event, EventKind, Form};
+use chat_core::fanout::{needs_members, plan, Audience, Connection, Event, EventKind, Form};
 use chat_core::ids::UserId;
 use chat_core::model::App;
 use chat_core::read_state::UnreadSummary;
 use chat_transport_ws::{Frame, SendOutcome};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 
 use crate::error::ApiError;
 use crate::present::Loaded;
 use crate::state::AppState;
 use crate::wire;
 
-/// Runs until the bus closes: one task, so events of a channel keep their order.
+/// Events queued for one worker. Full policy: the dispatcher waits for room, so a busy worker
+/// slows the dispatcher down and the backlog builds up on the bus, which holds 65,536 events
+/// and, past that, loses the oldest and says how many (counted in
+/// `chat_events_dropped_total`, as with one task). Nothing is dropped here.
+const WORKER_QUEUE: usize = 4096;
+
+/// Delivery workers: one per core (at most 8), since a worker is CPU-bound.
+fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8))
+}
+
+/// Runs until the bus closes: the dispatcher, with the workers spawned beside it.
 pub async fn run(state: Arc<AppState>) {
     let mut rx = state.bus.subscribe();
+    let workers: Vec<mpsc::Sender<Arc<Event>>> = (0..worker_count())
+        .map(|_| {
+            let (tx, rx) = mpsc::channel(WORKER_QUEUE);
+            tokio::spawn(worker(state.clone(), rx));
+            tx
+        })
+        .collect();
+    let hasher = std::collections::hash_map::RandomState::new();
     loop {
         match rx.recv().await {
             Ok(event) => {
-                if let Err(e) = deliver(&state, &event).await {
-                    tracing::warn!(error = %e, event = event.kind.name(), "event not delivered");
-                    metrics::counter!("chat_events_dropped_total").increment(1);
+                // Truncation is fine: only the low bits pick the worker.
+                let index = order_key(&event).map_or(0, |key| hasher.hash_one(key) as usize)
+                    % workers.len();
+                if workers[index].send(event).await.is_err() {
+                    // A worker only ends when its queue closes, which happens below.
+                    break;
                 }
             }
             Err(RecvError::Lagged(n)) => {
@@ -35,6 +65,32 @@ pub async fn run(state: Arc<AppState>) {
                 metrics::counter!("chat_events_dropped_total").increment(n);
             }
             Err(RecvError::Closed) => break,
+        }
+    }
+}
+
+/// The key whose events must stay in order: the channel, else who the event is about.
+fn order_key(event: &Event) -> Option<&str> {
+    if let Some(cid) = &event.cid {
+        return Some(cid.as_str());
+    }
+    if let Some(actor) = &event.actor {
+        return Some(actor.as_str());
+    }
+    match &event.audience {
+        Audience::Users(users)
+        | Audience::ChannelUsers(users)
+        | Audience::ChannelWithMembers(users) => users.first().map(UserId::as_str),
+        Audience::Channel => None,
+    }
+}
+
+/// Delivers the events of its share of the channels, in order.
+async fn worker(state: Arc<AppState>, mut rx: mpsc::Receiver<Arc<Event>>) {
+    while let Some(event) = rx.recv().await {
+        if let Err(e) = deliver(&state, &event).await {
+            tracing::warn!(error = %e, event = event.kind.name(), "event not delivered");
+            metrics::counter!("chat_events_dropped_total").increment(1);
         }
     }
 }
@@ -157,17 +213,14 @@ async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
         }
         _ => event,
     };
-    let members: Vec<UserId> = match (&event.audience, &event.cid) {
-        (Audience::Channel | Audience::ChannelUsers(_), Some(cid))
-            if event.kind.notification_target().is_some() =>
-        {
-            state
-                .engine
-                .store()
-                .member_ids(&event.app, cid)
-                .await
-                .map_err(chat_core::Error::from)?
-        }
+    // Only read the members when someone connected may need the notification form.
+    let members: Vec<UserId> = match &event.cid {
+        Some(cid) if needs_members(event, registry.as_ref()) => state
+            .engine
+            .store()
+            .member_ids(&event.app, cid)
+            .await
+            .map_err(chat_core::Error::from)?,
         _ => Vec::new(),
     };
     let deliveries = plan(event, &members, registry.as_ref());
@@ -175,15 +228,19 @@ async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
         return Ok(());
     }
     let app = app_of(state, event).await?;
-    let with_notification = deliveries.iter().any(|d| d.form == Form::Notification);
-    let lookups = Lookups::load(state, &app, event, with_notification).await?;
+    let lookups = Lookups::load(state, &app, event, deliveries.has_notification()).await?;
     let droppable = event.kind.is_droppable();
+    let personal_forms = [
+        personal(&event.kind, Form::Channel),
+        personal(&event.kind, Form::Notification),
+    ];
     // Index 0: the channel form, 1: the notification form; each encoded once per event.
     let mut shared: [Option<(Map<String, Value>, Bytes)>; 2] = [None, None];
     let mut summaries: HashMap<UserId, UnreadSummary> = HashMap::new();
     let mut delivered = 0u64;
-    for d in deliveries {
-        let notification = d.form == Form::Notification;
+    let mut dropped = 0u64;
+    for (connection, form) in deliveries.iter() {
+        let notification = form == Form::Notification;
         let slot = &mut shared[usize::from(notification)];
         if slot.is_none() {
             let map = lookups.encode(event, notification);
@@ -195,27 +252,30 @@ async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
         let Some((map, bytes)) = slot.as_ref() else {
             continue;
         };
-        let payload = if personal(&event.kind, d.form) {
-            if !summaries.contains_key(&d.user) {
-                let s = state.engine.unread_counts(&event.app, &d.user).await?;
-                summaries.insert(d.user.clone(), s);
+        let payload = if personal_forms[usize::from(notification)] {
+            let user = connection.user();
+            if !summaries.contains_key(user) {
+                let s = state.engine.unread_counts(&event.app, user).await?;
+                summaries.insert(user.clone(), s);
             }
             let mut own = map.clone();
-            if let Some(s) = summaries.get(&d.user) {
+            if let Some(s) = summaries.get(user) {
                 wire::add_unread(&mut own, s);
             }
             Bytes::from(serde_json::to_vec(&own).map_err(|e| ApiError::internal(e.to_string()))?)
         } else {
             bytes.clone()
         };
-        match registry.send(&d.connection, Frame { payload, droppable }) {
+        // The handle queues directly: no per-connection lookup on the hot path.
+        match connection.send(Frame { payload, droppable }) {
             SendOutcome::Queued => delivered += 1,
-            SendOutcome::Dropped | SendOutcome::Closed => {
-                metrics::counter!("chat_events_dropped_total").increment(1)
-            }
+            SendOutcome::Dropped | SendOutcome::Closed => dropped += 1,
         }
     }
     metrics::counter!("chat_events_delivered_total").increment(delivered);
+    if dropped > 0 {
+        metrics::counter!("chat_events_dropped_total").increment(dropped);
+    }
     Ok(())
 }
 

@@ -110,8 +110,8 @@ async fn main() -> Result<(), BoxError> {
     let mut closed = 0;
     for _ in 0..events {
         let frame = Frame::durable(body.clone());
-        for (conn, _) in registry.watchers(&room) {
-            if registry.send(&conn, frame.clone()) == SendOutcome::Closed {
+        for handle in registry.watcher_snapshot(&room).iter() {
+            if handle.send(frame.clone()) == SendOutcome::Closed {
                 closed += 1;
             }
         }

@@ -9,4 +9,4 @@ mod recipients;
 
 pub use event::{Audience, Event, EventKind};
 pub use pubsub::{LocalPubSub, PubSub, PubSubError};
-pub use recipients::{plan, Delivery, Form, WatchIndex};
+pub use recipients::{needs_members, plan, Connection, Delivery, Form, Plan, WatchIndex};

@@ -251,9 +251,59 @@ fn implements_watch_index() {
     let r = Registry::new();
     let _a = add(&r, "c1", "alice", 2);
     r.watch(&conn("c1"), &cid("g"));
-    let index: &dyn WatchIndex = &*r;
-    assert_eq!(index.watchers(&cid("g")), vec![(conn("c1"), user("alice"))]);
-    assert_eq!(index.connections_of(&user("alice")), vec![conn("c1")]);
+    let _b = add(&r, "c2", "bob", 2);
+    r.watch(&conn("c1"), &cid("g"));
+    let watchers = WatchIndex::watchers(&*r, &cid("g"));
+    assert_eq!(watchers.len(), 1);
+    assert_eq!(watchers[0].id(), &conn("c1"));
+    assert_eq!(watchers[0].user(), &user("alice"));
+    let mut of_alice = Vec::new();
+    r.for_each_connection_of(&user("alice"), &mut |h| of_alice.push(h.id().clone()));
+    assert_eq!(of_alice, vec![conn("c1")]);
+    assert_eq!(WatchIndex::connection_count(&*r), 2);
+    assert!(WatchIndex::watchers(&*r, &cid("nobody")).is_empty());
+}
+
+#[test]
+fn watcher_snapshot_is_shared_until_the_watch_set_changes() {
+    let r = Registry::new();
+    let _a = add(&r, "a1", "alice", 2);
+    let _b = add(&r, "b1", "bob", 2);
+    let room = cid("room");
+    r.watch(&conn("a1"), &room);
+    let first = r.watcher_snapshot(&room);
+    let again = r.watcher_snapshot(&room);
+    assert!(Arc::ptr_eq(&first, &again), "no rebuild without a change");
+    // Idempotent watches change nothing.
+    r.watch(&conn("a1"), &room);
+    assert!(Arc::ptr_eq(&first, &r.watcher_snapshot(&room)));
+    r.watch(&conn("b1"), &room);
+    let second = r.watcher_snapshot(&room);
+    assert_eq!(first.len(), 1, "a taken snapshot never changes");
+    assert_eq!(second.len(), 2);
+    r.deregister(&conn("a1"));
+    let third = r.watcher_snapshot(&room);
+    assert_eq!(third.len(), 1);
+    assert_eq!(third[0].id(), &conn("b1"));
+}
+
+#[test]
+fn handle_send_applies_the_full_queue_policy() {
+    let r = Registry::new();
+    let (control, mut rx) = add(&r, "c1", "alice", 1);
+    r.watch(&conn("c1"), &cid("g"));
+    let handle = r.watcher_snapshot(&cid("g"))[0].clone();
+    assert_eq!(handle.send(Frame::durable("1")), SendOutcome::Queued);
+    assert_eq!(handle.send(Frame::droppable("t")), SendOutcome::Dropped);
+    assert_eq!(control.get(), CloseRequest::Open);
+    assert_eq!(handle.send(Frame::durable("2")), SendOutcome::Closed);
+    assert_eq!(control.get(), CloseRequest::SlowConsumer);
+    rx.try_recv().unwrap();
+    assert_eq!(handle.send(Frame::durable("3")), SendOutcome::Closed);
+    // A snapshot taken before deregistration may outlive it: sends then fail closed.
+    r.deregister(&conn("c1"));
+    drop(rx);
+    assert_eq!(handle.send(Frame::durable("4")), SendOutcome::Closed);
 }
 
 #[test]
