@@ -258,11 +258,10 @@ async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
                 let s = state.engine.unread_counts(&event.app, user).await?;
                 summaries.insert(user.clone(), s);
             }
-            let mut own = map.clone();
-            if let Some(s) = summaries.get(user) {
-                wire::add_unread(&mut own, s);
+            match summaries.get(user) {
+                Some(s) => with_unread(map, bytes, s)?,
+                None => bytes.clone(),
             }
-            Bytes::from(serde_json::to_vec(&own).map_err(|e| ApiError::internal(e.to_string()))?)
         } else {
             bytes.clone()
         };
@@ -277,6 +276,51 @@ async fn deliver(state: &AppState, event: &Event) -> Result<(), ApiError> {
         metrics::counter!("chat_events_dropped_total").increment(dropped);
     }
     Ok(())
+}
+
+/// The shared body of a personal form plus the recipient's unread counters — the object
+/// [`wire::add_unread`] gives — made by appending the counters to the encoded body instead
+/// of encoding the body again for every recipient.
+fn with_unread(
+    map: &Map<String, Value>,
+    shared: &Bytes,
+    summary: &UnreadSummary,
+) -> Result<Bytes, ApiError> {
+    const KEYS: [&str; 4] = [
+        "total_unread_count",
+        "unread_channels",
+        "unread_threads",
+        "unread_count",
+    ];
+    let appendable = !map.is_empty()
+        && shared.last() == Some(&b'}')
+        && KEYS.iter().all(|k| !map.contains_key(*k));
+    if !appendable {
+        let mut own = map.clone();
+        wire::add_unread(&mut own, summary);
+        let bytes = serde_json::to_vec(&own).map_err(|e| ApiError::internal(e.to_string()))?;
+        return Ok(Bytes::from(bytes));
+    }
+    let mut out = Vec::with_capacity(shared.len() + 96);
+    out.extend_from_slice(&shared[..shared.len() - 1]);
+    let mut push = |key: &str, n: u64| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        out.extend_from_slice(n.to_string().as_bytes());
+    };
+    push(KEYS[0], summary.total_unread_count);
+    push(KEYS[1], summary.unread_channels);
+    push(KEYS[2], summary.unread_threads);
+    let is_new = matches!(
+        map.get("type").and_then(Value::as_str),
+        Some("message.new" | "notification.message_new")
+    );
+    if is_new {
+        push(KEYS[3], summary.total_unread_count);
+    }
+    out.push(b'}');
+    Ok(Bytes::from(out))
 }
 
 /// The users with a socket on this node subscribed to presence (`presence: true`) in a
@@ -294,4 +338,32 @@ async fn presence_audience(
         }
     };
     (state.presence_subs).audience(app, memberships.iter().map(|m| &m.cid), user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appended_counters_give_the_same_object_as_add_unread() {
+        let summary = UnreadSummary {
+            total_unread_count: 7,
+            unread_channels: 2,
+            unread_threads: 1,
+            ..Default::default()
+        };
+        for kind in ["notification.message_new", "notification.mark_read"] {
+            let body =
+                serde_json::json!({"type": kind, "cid": "messaging:x", "n": [1, {"a": "}"}]});
+            let Value::Object(map) = body else {
+                unreachable!()
+            };
+            let shared = Bytes::from(serde_json::to_vec(&map).unwrap());
+            let fast: Value =
+                serde_json::from_slice(&with_unread(&map, &shared, &summary).unwrap()).unwrap();
+            let mut slow = map.clone();
+            wire::add_unread(&mut slow, &summary);
+            assert_eq!(fast, Value::Object(slow), "{kind}");
+        }
+    }
 }
