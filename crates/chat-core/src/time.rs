@@ -117,24 +117,81 @@ impl Timestamp {
 
     /// Formats as RFC3339 UTC with microseconds, e.g. `2024-01-15T10:30:00.123456Z`.
     pub fn to_rfc3339(self) -> String {
-        self.to_string()
+        match self.rfc3339_fixed() {
+            Some(fixed) => fixed.as_str().to_owned(),
+            None => self.to_string(),
+        }
     }
-}
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// The RFC3339 form in a stack buffer, for writers that copy it straight into their
+    /// output (no allocation). `None` for years outside 0000–9999, whose form has another
+    /// length; [`Display`](fmt::Display) and [`Self::to_rfc3339`] handle those.
+    pub fn rfc3339_fixed(self) -> Option<Rfc3339> {
+        let (y, m, d, hour, minute, second, micros) = self.parts();
+        let year = u32::try_from(y).ok().filter(|&y| y <= 9999)?;
+        let mut b = *b"0000-00-00T00:00:00.000000Z";
+        put_digits(&mut b[0..4], year);
+        // The remaining parts are in range by construction (month 1–12, micros < 10⁶…),
+        // so the casts below cannot truncate.
+        put_digits(&mut b[5..7], m as u32);
+        put_digits(&mut b[8..10], d as u32);
+        put_digits(&mut b[11..13], hour as u32);
+        put_digits(&mut b[14..16], minute as u32);
+        put_digits(&mut b[17..19], second as u32);
+        put_digits(&mut b[20..26], micros as u32);
+        Some(Rfc3339(b))
+    }
+
+    /// Civil UTC parts: year, month, day, hour, minute, second, microsecond.
+    fn parts(self) -> (i64, i64, i64, i64, i64, i64, i64) {
         let secs = self.0.div_euclid(1_000_000);
         let micros = self.0.rem_euclid(1_000_000);
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
+        (y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60, micros)
+    }
+
+    /// The general formatter through `core::fmt`: any year, including negative ones and
+    /// those past 9999 (which the fixed-width form cannot hold). It is the reference the
+    /// fast path is tested against.
+    fn fmt_general(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d, hour, minute, second, micros) = self.parts();
         write!(
             f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            rem / 3600,
-            (rem % 3600) / 60,
-            rem % 60
+            "{y:04}-{m:02}-{d:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}Z"
         )
+    }
+}
+
+/// Writes `n` as exactly `out.len()` decimal digits, zero-padded (`n` must fit).
+fn put_digits(out: &mut [u8], mut n: u32) {
+    for slot in out.iter_mut().rev() {
+        // `n % 10` is below 10, so the narrowing is exact.
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+/// A timestamp's RFC3339 form (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, 27 bytes) held on the stack.
+#[derive(Clone, Copy)]
+pub struct Rfc3339([u8; 27]);
+
+impl Rfc3339 {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written, so this cannot fail; the
+        // fallback keeps the function total without `unsafe`.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rfc3339_fixed() {
+            Some(fixed) => f.write_str(fixed.as_str()),
+            None => self.fmt_general(f),
+        }
     }
 }
 
@@ -252,6 +309,70 @@ mod tests {
             Timestamp::from_micros(-1).to_rfc3339(),
             "1969-12-31T23:59:59.999999Z"
         );
+    }
+
+    /// The reference: the general `core::fmt` formatter, whatever the year.
+    fn general(t: Timestamp) -> String {
+        struct G(Timestamp);
+        impl fmt::Display for G {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_general(f)
+            }
+        }
+        G(t).to_string()
+    }
+
+    #[test]
+    fn fixed_formatter_matches_the_general_one_at_the_edges() {
+        for micros in [
+            0,
+            -1,
+            1,
+            999_999,
+            1_000_000,
+            YEAR_ONE.as_micros(),
+            YEAR_ONE.as_micros() - 1,
+            // 0000-01-01T00:00:00Z and one microsecond before (year -1: general path).
+            -62_167_219_200_000_000,
+            -62_167_219_200_000_001,
+            // 9999-12-31T23:59:59.999999Z and the next microsecond (year 10000).
+            253_402_300_799_999_999,
+            253_402_300_800_000_000,
+            // 2000-02-29, 2100-03-01 (not a leap year), 2024-12-31T23:59:59.999999Z.
+            951_782_400_000_000,
+            4_107_542_400_000_000,
+            1_735_689_599_999_999,
+        ] {
+            let t = Timestamp::from_micros(micros);
+            assert_eq!(t.to_rfc3339(), general(t), "{micros}");
+            assert_eq!(t.to_string(), general(t), "{micros}");
+        }
+        assert!(Timestamp::from_micros(253_402_300_800_000_000)
+            .rfc3339_fixed()
+            .is_none());
+        assert_eq!(
+            Timestamp::from_micros(253_402_300_800_000_000).to_rfc3339(),
+            "10000-01-01T00:00:00.000000Z"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fixed_formatter_matches_the_general_one(
+            micros in -62_167_219_200_000_000i64..=253_402_300_799_999_999i64
+        ) {
+            let t = Timestamp::from_micros(micros);
+            let fast = t.to_rfc3339();
+            proptest::prop_assert_eq!(&fast, &general(t));
+            proptest::prop_assert_eq!(Timestamp::parse_rfc3339(&fast), Some(t));
+        }
+
+        #[test]
+        fn any_instant_formats_like_the_general_formatter(micros in proptest::num::i64::ANY) {
+            // Years outside 0000–9999 take the general path; both must agree everywhere.
+            let t = Timestamp::from_micros(micros);
+            proptest::prop_assert_eq!(t.to_rfc3339(), general(t));
+        }
     }
 
     #[test]

@@ -14,6 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use chat_core::model::App;
+
 use crate::auth::{self, Credential};
 use crate::error::ApiError;
 use crate::rate_limit::{Subject, Verdict};
@@ -136,57 +138,82 @@ fn unlimited(op: &str) -> bool {
     matches!(op, "Health" | "Metrics" | "Other")
 }
 
-/// What identifies a request's caller, read before anything is awaited.
+/// A caller that [`finish`] already resolved: the parsed query, the app of its `api_key`
+/// and its verified credential. Put in the request's extensions so the `Ctx` extractor
+/// (`request.rs`) neither parses the query nor decodes and verifies the JWT a second time.
+/// Absent when the request failed to resolve; the extractor then does the full work and
+/// reports the precise error.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Query parameters.
+    pub query: HashMap<String, String>,
+    /// The app of `api_key`.
+    pub app: Arc<App>,
+    /// The verified credential.
+    pub credential: Credential,
+}
+
+/// The header `name`, else the query parameter of the same name.
+fn header_or_query(req: &Request, query: &HashMap<String, String>, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| query.get(name).cloned())
+}
+
+/// What identifies a request's caller: query, auth type and token. Read synchronously:
+/// a body is not `Sync`, so no future may hold `&Request` across an await.
 struct Caller {
-    api_key: Option<String>,
+    query: HashMap<String, String>,
     auth_type: Option<String>,
     token: Option<String>,
 }
 
 impl Caller {
-    fn of(req: &Request) -> Self {
+    fn of(req: &Request) -> Option<Self> {
         let query: HashMap<String, String> =
             axum::extract::Query::<HashMap<String, String>>::try_from_uri(req.uri())
-                .map(|q| q.0)
-                .unwrap_or_default();
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        Self {
-            api_key: query.get("api_key").cloned(),
-            auth_type: header("stream-auth-type")
-                .or_else(|| query.get("stream-auth-type").cloned()),
-            token: header("authorization").or_else(|| query.get("authorization").cloned()),
-        }
+                .ok()?
+                .0;
+        Some(Self {
+            auth_type: header_or_query(req, &query, "stream-auth-type"),
+            token: header_or_query(req, &query, "authorization"),
+            query,
+        })
     }
 }
 
-/// Whose counters a request counts against: the app of its `api_key` and, for a valid
-/// user token, the user. `None` when the request names no known app or its token is
-/// not valid (it fails anyway, without counting).
-async fn subject_of(state: &AppState, caller: Caller) -> Option<Subject> {
-    let app = state.app_by_key(caller.api_key.as_deref()?).await.ok()??;
+/// Resolves the caller once: `None` when the request names no known app or its token is
+/// not valid (it fails anyway, in the extractor, without counting).
+async fn resolve(state: &AppState, caller: Option<Caller>) -> Option<Resolved> {
+    let Caller {
+        query,
+        auth_type,
+        token,
+    } = caller?;
+    let app = state.app_by_key(query.get("api_key")?).await.ok()??;
     let now = state.engine.clock().now();
-    let credential = auth::authenticate(
-        &app,
-        caller.auth_type.as_deref(),
-        caller.token.as_deref(),
-        now,
-    )
-    .ok()?;
-    let (platform, user) = match credential {
+    let credential = auth::authenticate(&app, auth_type.as_deref(), token.as_deref(), now).ok()?;
+    Some(Resolved {
+        query,
+        app,
+        credential,
+    })
+}
+
+/// Whose counters a request counts against: the app and, for a user token, the user.
+fn subject_of(resolved: &Resolved) -> Subject {
+    let (platform, user) = match &resolved.credential {
         Credential::Server => ("server", None),
-        Credential::User { user_id, .. } => ("web", Some(user_id)),
+        Credential::User { user_id, .. } => ("web", Some(user_id.clone())),
         Credential::Anonymous => ("web", None),
     };
-    Some(Subject {
-        app: app.id.clone(),
+    Subject {
+        app: resolved.app.id.clone(),
         platform,
         user,
-    })
+    }
 }
 
 /// The headers of an uncounted request: the documented limit, a fresh window.
@@ -207,7 +234,7 @@ fn uncounted(op: &str, state: &AppState) -> Verdict {
 
 /// Outermost middleware: rate limits, request id, timing, `duration` in every JSON
 /// object body, rate-limit headers on every response, one log line per request.
-pub async fn finish(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn finish(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let request_id = ulid::Ulid::new().to_string();
     let method = req.method().clone();
@@ -220,7 +247,14 @@ pub async fn finish(State(state): State<Arc<AppState>>, req: Request, next: Next
     let subject = if unlimited(op) {
         None
     } else {
-        subject_of(&state, Caller::of(&req)).await
+        match resolve(&state, Caller::of(&req)).await {
+            Some(resolved) => {
+                let subject = subject_of(&resolved);
+                req.extensions_mut().insert(resolved);
+                Some(subject)
+            }
+            None => None,
+        }
     };
     let verdict = match &subject {
         Some(s) => {

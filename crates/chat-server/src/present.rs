@@ -1,7 +1,7 @@
 //! Presenting domain values as Stream JSON for one viewer: preloads exactly the users,
 //! quoted messages and own reactions the `wire` encoders need, then calls them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chat_core::engine::{ChannelAccess, ChannelState};
 use chat_core::ids::{AppId, MessageId, UserId};
@@ -18,7 +18,9 @@ pub struct Loaded {
     messages: HashMap<MessageId, Message>,
     own_reactions: HashMap<MessageId, Vec<Reaction>>,
     viewer: Option<UserId>,
-    online: Vec<UserId>,
+    /// A set, not the `Vec` presence answers with: every encoded user asks, and a channel
+    /// state encodes up to 100 read entries (a linear scan made that quadratic).
+    online: HashSet<UserId>,
 }
 
 impl Loaded {
@@ -79,7 +81,7 @@ impl Loaded {
             messages: quoted.into_iter().map(|m| (m.id.clone(), m)).collect(),
             own_reactions,
             viewer: viewer.cloned(),
-            online,
+            online: online.into_iter().collect(),
         })
     }
 

@@ -12,7 +12,7 @@ use chat_core::model::{App, User};
 
 use crate::auth::{self, AuthError, Credential};
 use crate::error::ApiError;
-use crate::http::Failure;
+use crate::http::{Failure, Resolved};
 use crate::state::AppState;
 
 /// Who is calling, resolved once per request.
@@ -99,28 +99,11 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let Query(query) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
-            .map_err(|_| ApiError::input("malformed query string"))?;
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
+        let (query, app, credential) = match parts.extensions.remove::<Resolved>() {
+            // The `finish` middleware already parsed, looked up and verified all three.
+            Some(r) => (r.query, r.app, r.credential),
+            None => resolve(parts, state).await?,
         };
-        let key = query
-            .get("api_key")
-            .cloned()
-            .ok_or(AuthError::MissingApiKey)?;
-        let app = state
-            .app_by_key(&key)
-            .await?
-            .ok_or(AuthError::UnknownApiKey)?;
-        let auth_type =
-            header("stream-auth-type").or_else(|| query.get("stream-auth-type").cloned());
-        let token = header("authorization").or_else(|| query.get("authorization").cloned());
-        let now = state.engine.clock().now();
-        let credential = auth::authenticate(&app, auth_type.as_deref(), token.as_deref(), now)?;
         let user = match &credential {
             Credential::User { user_id, iat } => {
                 let user = match load_user(state, &app, user_id).await? {
@@ -146,6 +129,36 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
             query,
         })
     }
+}
+
+/// The full resolution, for requests `finish` did not resolve (uncounted operations, and
+/// requests that fail here with the precise error).
+async fn resolve(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<(HashMap<String, String>, Arc<App>, Credential), Failure> {
+    let Query(query) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+        .map_err(|_| ApiError::input("malformed query string"))?;
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let key = query
+        .get("api_key")
+        .cloned()
+        .ok_or(AuthError::MissingApiKey)?;
+    let app = state
+        .app_by_key(&key)
+        .await?
+        .ok_or(AuthError::UnknownApiKey)?;
+    let auth_type = header("stream-auth-type").or_else(|| query.get("stream-auth-type").cloned());
+    let token = header("authorization").or_else(|| query.get("authorization").cloned());
+    let now = state.engine.clock().now();
+    let credential = auth::authenticate(&app, auth_type.as_deref(), token.as_deref(), now)?;
+    Ok((query, app, credential))
 }
 
 /// Creates a user with defaults (first sight of a valid user token).

@@ -526,3 +526,77 @@ async fn mark_all_read_clears_every_channel() {
         .unwrap();
     assert_eq!(server_side.status, 200, "{}", server_side.body);
 }
+
+/// `state: false` (endpoints.md §4.1 "return channel state"): the channel with the
+/// caller's capabilities and membership, empty lists, and the watch still happens; an
+/// absent `state` means true.
+#[tokio::test]
+async fn a_query_with_state_false_answers_the_channel_without_lists_and_still_watches() {
+    let s = TestServer::start().await;
+    s.users(&["alice", "bob"]).await;
+    let alice = s.user("alice");
+    let (bob, mut bob_ws) = s.connect("bob").await;
+    let created = alice
+        .post(
+            "/channels/messaging/light/query",
+            &json!({"data": {"members": ["alice", "bob"]}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 200, "{}", created.body);
+    let first = alice
+        .post(
+            "/channels/messaging/light/message",
+            &json!({"message": {"text": "before the watch", "pinned": true}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.status, 200, "{}", first.body);
+
+    let bare = bob
+        .post(
+            "/channels/messaging/light/query",
+            &json!({"watch": true, "state": false}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bare.status, 200, "{}", bare.body);
+    let b = &bare.body;
+    assert_eq!(b["channel"]["cid"], "messaging:light", "{b}");
+    assert_eq!(b["channel"]["member_count"], 2, "{b}");
+    assert!(
+        b["channel"]["own_capabilities"]
+            .as_array()
+            .is_some_and(|caps| caps.iter().any(|c| c == "send-message")),
+        "{b}"
+    );
+    assert_eq!(b["membership"]["user_id"], "bob", "{b}");
+    for list in ["messages", "pinned_messages", "members", "read", "watchers"] {
+        assert_eq!(b[list], json!([]), "{list} in {b}");
+    }
+    assert!(b["watcher_count"].as_u64().is_some(), "{b}");
+    assert_eq!(b["hidden"], false, "{b}");
+
+    // The watch took effect: bob's socket gets the next message.
+    let sent = alice
+        .post(
+            "/channels/messaging/light/message",
+            &json!({"message": {"text": "after the watch"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let event = bob_ws.wait_for("message.new", WAIT).await.unwrap();
+    assert_eq!(event["message"]["text"], "after the watch");
+
+    // Without `state` the lists are there, as before.
+    let full = bob
+        .post("/channels/messaging/light/query", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(full.status, 200, "{}", full.body);
+    assert_eq!(full.body["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(full.body["pinned_messages"].as_array().unwrap().len(), 1);
+    assert_eq!(full.body["members"].as_array().unwrap().len(), 2);
+    assert!(!full.body["read"].as_array().unwrap().is_empty());
+}

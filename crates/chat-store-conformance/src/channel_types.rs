@@ -41,13 +41,15 @@ pub async fn insert_get_and_list_by_name(store: Arc<dyn Store>) {
         .store
         .get_channel_type(&ctx.app, &type_name("support"))
         .await
-        .expect("get_channel_type");
+        .expect("get_channel_type")
+        .map(Arc::unwrap_or_clone);
     assert_eq!(got, Some(stored));
     let missing = ctx
         .store
         .get_channel_type(&ctx.app, &type_name("nothing"))
         .await
-        .expect("get_channel_type");
+        .expect("get_channel_type")
+        .map(Arc::unwrap_or_clone);
     assert_eq!(missing, None);
 
     let listed = names(
@@ -85,7 +87,8 @@ pub async fn duplicate_name_is_refused(store: Arc<dyn Store>) {
         .store
         .get_channel_type(&ctx.app, &type_name("support"))
         .await
-        .expect("get_channel_type");
+        .expect("get_channel_type")
+        .map(Arc::unwrap_or_clone);
     assert_eq!(got, Some(first));
 }
 
@@ -123,7 +126,8 @@ pub async fn update_is_compare_and_swap(store: Arc<dyn Store>) {
         .store
         .get_channel_type(&ctx.app, &type_name("support"))
         .await
-        .expect("get_channel_type");
+        .expect("get_channel_type")
+        .map(Arc::unwrap_or_clone);
     assert_eq!(got, Some(v2));
 }
 
@@ -142,7 +146,8 @@ pub async fn delete_removes_and_missing_is_not_found(store: Arc<dyn Store>) {
         .store
         .get_channel_type(&ctx.app, &type_name("support"))
         .await
-        .expect("get_channel_type");
+        .expect("get_channel_type")
+        .map(Arc::unwrap_or_clone);
     assert_eq!(got, None);
     let listed = names(
         &ctx.store

@@ -1,5 +1,7 @@
 //! `ChannelTypeStore`: channel types per app, by name.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chat_core::error::StoreError;
 use chat_core::ids::{AppId, ChannelTypeName};
@@ -30,7 +32,7 @@ impl ChannelTypeStore for MemoryStore {
             });
         }
         ty.version = 1;
-        types.insert(ty.name.clone(), ty.clone());
+        types.insert(ty.name.clone(), Arc::new(ty.clone()));
         Ok(ty)
     }
 
@@ -49,7 +51,8 @@ impl ChannelTypeStore for MemoryStore {
             });
         }
         ty.version += 1;
-        *stored = ty.clone();
+        // A new `Arc`: readers holding the old type keep a consistent snapshot.
+        *stored = Arc::new(ty.clone());
         Ok(ty)
     }
 
@@ -57,7 +60,7 @@ impl ChannelTypeStore for MemoryStore {
         &self,
         app: &AppId,
         name: &ChannelTypeName,
-    ) -> StoreResult<Option<ChannelType>> {
+    ) -> StoreResult<Option<Arc<ChannelType>>> {
         let Some(state) = self.app(app)? else {
             return Ok(None);
         };
@@ -70,7 +73,7 @@ impl ChannelTypeStore for MemoryStore {
             return Ok(Vec::new());
         };
         let types = read(&state.channel_types, "channel types")?;
-        Ok(types.values().cloned().collect())
+        Ok(types.values().map(|t| ChannelType::clone(t)).collect())
     }
 
     async fn delete_channel_type(&self, app: &AppId, name: &ChannelTypeName) -> StoreResult<()> {

@@ -31,7 +31,7 @@ pub(crate) struct AppState {
     /// Users by id (id order doubles as the query tie-breaker).
     pub users: RwLock<BTreeMap<UserId, User>>,
     /// Channel types by name.
-    pub channel_types: RwLock<BTreeMap<ChannelTypeName, ChannelType>>,
+    pub channel_types: RwLock<BTreeMap<ChannelTypeName, Arc<ChannelType>>>,
     /// Channels. Never held while a channel mutex is being acquired.
     pub channels: RwLock<HashMap<Cid, ChannelRef>>,
     /// Message id → channel, for id uniqueness and lookups by id. Written only under the

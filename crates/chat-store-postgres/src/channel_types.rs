@@ -1,5 +1,7 @@
 //! `ChannelTypeStore`: channel types per app, by name.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chat_core::ids::{AppId, ChannelTypeName};
 use chat_core::model::ChannelType;
@@ -71,7 +73,7 @@ impl ChannelTypeStore for PgStore {
         &self,
         app: &AppId,
         name: &ChannelTypeName,
-    ) -> StoreResult<Option<ChannelType>> {
+    ) -> StoreResult<Option<Arc<ChannelType>>> {
         let row: Option<(String, Value, i64)> = sqlx::query_as(
             "SELECT name, data, version FROM channel_types WHERE app_id = $1 AND name = $2",
         )
@@ -80,7 +82,8 @@ impl ChannelTypeStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .db()?;
-        row.map(|(n, d, v)| type_of(n, d, v)).transpose()
+        row.map(|(n, d, v)| type_of(n, d, v).map(Arc::new))
+            .transpose()
     }
 
     async fn list_channel_types(&self, app: &AppId) -> StoreResult<Vec<ChannelType>> {

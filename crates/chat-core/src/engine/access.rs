@@ -2,6 +2,7 @@
 //! and asking the pure permission check about them.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::engine::{Actor, ChatEngine};
 use crate::error::{Error, Result};
@@ -15,8 +16,8 @@ use crate::permissions::{self, Action, Grants};
 pub struct ChannelAccess {
     /// The channel.
     pub channel: Channel,
-    /// Its type.
-    pub channel_type: ChannelType,
+    /// Its type, shared with the store (cloning an access clones a pointer).
+    pub channel_type: Arc<ChannelType>,
     /// Type config with the channel's overrides.
     pub config: ChannelConfig,
     /// The actor's membership, if any.

@@ -24,6 +24,8 @@
 //!   writes that change content outside `update_*` (un-hiding, soft delete, truncate) bump
 //!   `version`, so a stale update cannot undo them.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::error::StoreResult;
@@ -71,12 +73,13 @@ pub trait ChannelTypeStore: Send + Sync {
     async fn insert_channel_type(&self, app: &AppId, ty: ChannelType) -> StoreResult<ChannelType>;
     /// Replaces a channel type (optimistic concurrency).
     async fn update_channel_type(&self, app: &AppId, ty: ChannelType) -> StoreResult<ChannelType>;
-    /// A channel type by name.
+    /// A channel type by name. Shared (`Arc`): every channel command reads its type, and
+    /// a type with its grant maps is too large to copy per request.
     async fn get_channel_type(
         &self,
         app: &AppId,
         name: &ChannelTypeName,
-    ) -> StoreResult<Option<ChannelType>>;
+    ) -> StoreResult<Option<Arc<ChannelType>>>;
     /// All channel types, by name.
     async fn list_channel_types(&self, app: &AppId) -> StoreResult<Vec<ChannelType>>;
     /// Deletes a channel type; `NotFound` if missing. Callers check it has no channels.

@@ -152,6 +152,9 @@ async fn state_reply(
         member_offset: usize_of(members.and_then(|m| m.get("offset")))
             .unwrap_or(0)
             .min(10_000),
+        // `state` defaults to true, as the SDKs send it (endpoints.md §4.1); `false`
+        // answers with the channel and the caller's membership and empty lists (docs/api.md).
+        lists: body.get("state").and_then(Value::as_bool).unwrap_or(true),
     };
     if body.get("watch").and_then(Value::as_bool).unwrap_or(false) {
         watch(state, ctx, &access).await;

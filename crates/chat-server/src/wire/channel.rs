@@ -13,7 +13,7 @@ use super::Ctx;
 pub fn channel(access: &ChannelAccess, ctx: &Ctx<'_>, own_capabilities: Option<&[&str]>) -> Value {
     channel_obj(
         &access.channel,
-        Some(&access.channel_type),
+        Some(&*access.channel_type),
         access.member.as_ref(),
         ctx,
         own_capabilities,

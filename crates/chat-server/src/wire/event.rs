@@ -146,7 +146,7 @@ pub fn event(
     // and `hidden` only as the access's own member sees it).
     let access_channel = || extra.channel.map(|a| channel(a, ctx, None));
     let event_channel = |c: &chat_core::model::Channel| {
-        channel_obj(c, extra.channel.map(|a| &a.channel_type), None, ctx, None).build()
+        channel_obj(c, extra.channel.map(|a| &*a.channel_type), None, ctx, None).build()
     };
     let created_by = extra.channel.and_then(|a| a.channel.created_by.as_ref());
     obj = match &e.kind {

@@ -46,7 +46,7 @@ pub fn channel_state(
     let access = &state.access;
     let channel = channel_obj(
         &access.channel,
-        Some(&access.channel_type),
+        Some(&*access.channel_type),
         access.member.as_ref(),
         ctx,
         Some(&state.own_capabilities),

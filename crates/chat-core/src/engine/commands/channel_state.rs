@@ -16,6 +16,10 @@ pub struct StateOptions {
     pub member_limit: usize,
     /// Members to skip.
     pub member_offset: usize,
+    /// Load the lists (messages, pinned messages, members, reads, own reactions). `false`
+    /// is a query with `state: false`: the channel, the reader's membership and
+    /// capabilities only, so a bare watch (and a reconnect storm of them) costs no reads.
+    pub lists: bool,
 }
 
 impl Default for StateOptions {
@@ -24,6 +28,7 @@ impl Default for StateOptions {
             messages: MessagePage::latest(crate::engine::MESSAGE_LIMIT.0),
             member_limit: crate::engine::MEMBER_LIMIT.0,
             member_offset: 0,
+            lists: true,
         }
     }
 }
@@ -57,6 +62,18 @@ impl ChatEngine {
         access: ChannelAccess,
         opts: &StateOptions,
     ) -> Result<ChannelState> {
+        if !opts.lists {
+            let own_capabilities = access.own_capabilities(actor);
+            return Ok(ChannelState {
+                access,
+                messages: Vec::new(),
+                pinned_messages: Vec::new(),
+                members: Vec::new(),
+                reads: Vec::new(),
+                own_reactions: Vec::new(),
+                own_capabilities,
+            });
+        }
         let app = &actor.app.id;
         let cid = access.channel.cid.clone();
         let mut page = opts.messages.clone();

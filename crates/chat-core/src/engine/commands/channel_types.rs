@@ -1,5 +1,7 @@
 //! Channel types: create, update, delete (server-side only), get and list.
 
+use std::sync::Arc;
+
 use crate::engine::retry::retry_on_conflict;
 use crate::engine::{Actor, ChatEngine};
 use crate::error::{Error, Result};
@@ -78,6 +80,7 @@ impl ChatEngine {
         self.store
             .get_channel_type(&actor.app.id, name)
             .await?
+            .map(Arc::unwrap_or_clone)
             .ok_or_else(|| Error::not_found("channel type", name))
     }
 

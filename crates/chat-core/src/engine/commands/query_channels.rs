@@ -99,6 +99,7 @@ impl ChatEngine {
             )),
             member_limit: clamp_limit(input.member_limit, crate::engine::MEMBER_LIMIT),
             member_offset: 0,
+            lists: true,
         };
         let mut out = Vec::with_capacity(channels.len());
         for channel in channels {

@@ -208,7 +208,7 @@ impl ChatEngine {
             .list_channel_types(app)
             .await?
             .into_iter()
-            .map(|t| (t.name.clone(), t))
+            .map(|t| (t.name.clone(), std::sync::Arc::new(t)))
             .collect();
         let mut members: HashMap<_, _> = match actor.user_id() {
             Some(me) => self

@@ -78,7 +78,7 @@ pub(super) fn access(member: Option<Member>) -> ChannelAccess {
     let config = channel.effective_config(&ty.config);
     ChannelAccess {
         channel,
-        channel_type: ty,
+        channel_type: std::sync::Arc::new(ty),
         config,
         member,
     }
