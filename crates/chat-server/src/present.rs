@@ -53,9 +53,16 @@ impl Loaded {
             .get_users(app, &user_ids)
             .await
             .map_err(chat_core::Error::from)?;
+        // Only a message with reactions can carry the viewer's own: a new message (every
+        // send's response) needs no lookup.
+        let reacted: Vec<MessageId> = messages
+            .iter()
+            .filter(|m| !m.reactions.groups.is_empty())
+            .map(|m| m.id.clone())
+            .collect();
         let own = match viewer {
-            Some(v) if !messages.is_empty() => {
-                let ids: Vec<MessageId> = messages.iter().map(|m| m.id.clone()).collect();
+            Some(v) if !reacted.is_empty() => {
+                let ids = reacted;
                 store
                     .user_reactions(app, &ids, v)
                     .await
