@@ -31,9 +31,10 @@ impl Default for TransportConfig {
             health_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_batch: 64,
-            // tungstenite's 128 KiB default costs ~135 KB per idle socket; clients only send
-            // small JSON heartbeats, so 4 KiB is plenty (the buffer grows for larger frames).
-            read_buffer_size: 4 * 1024,
+            // tungstenite's 128 KiB default costs ~135 KB per idle socket and its buffer is
+            // always resident (zero-filled on each read); clients only send small JSON
+            // heartbeats, so 1 KiB is plenty (larger frames are read in several chunks).
+            read_buffer_size: 1024,
             max_message_size: 64 * 1024,
         }
     }
@@ -75,7 +76,7 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.max_batch, 64);
         let ws = c.websocket_config();
-        assert_eq!(ws.read_buffer_size, 4096);
+        assert_eq!(ws.read_buffer_size, 1024);
         assert_eq!(ws.max_message_size, Some(64 * 1024));
         // Write batching must stay on.
         assert!(ws.write_buffer_size > 0);

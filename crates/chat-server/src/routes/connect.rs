@@ -76,7 +76,10 @@ pub async fn connect(State(state): State<Arc<AppState>>, mut req: Request) -> Re
     let on_upgrade = hyper::upgrade::on(&mut req);
     let transport = state.transport.clone();
     let task_state = state.clone();
-    tokio::spawn(async move {
+    // The task lives as long as the socket: its future's size is idle memory per
+    // connection, so the rarely used large futures (presence, rejection) are boxed
+    // (6.7 KB → 2.3 KB per connection, measured with size_of_val).
+    let socket_task = async move {
         let upgraded = match on_upgrade.await {
             Ok(u) => TokioIo::new(u),
             Err(e) => {
@@ -89,7 +92,7 @@ pub async fn connect(State(state): State<Arc<AppState>>, mut req: Request) -> Re
                 let registry = task_state.registry(&a.app.id);
                 // Awaited before the socket runs, so its close is counted after it.
                 if let Some(user) = a.announce_online.clone() {
-                    if task_state.presence.connected(&a.app.id, &user.id).await {
+                    if Box::pin(task_state.presence.connected(&a.app.id, &user.id)).await {
                         let (state, app) = (task_state.clone(), a.app.clone());
                         tokio::spawn(async move {
                             crate::socket_events::announce_presence(&state, &app, user, true).await;
@@ -114,10 +117,11 @@ pub async fn connect(State(state): State<Arc<AppState>>, mut req: Request) -> Re
             Err(e) => {
                 let frame = wire::connection_error(e.body(""));
                 let bytes = Bytes::from(serde_json::to_vec(&frame).unwrap_or_default());
-                reject_socket(upgraded, bytes, &transport).await;
+                Box::pin(reject_socket(upgraded, bytes, &transport)).await;
             }
         }
-    });
+    };
+    tokio::spawn(socket_task);
     let accept_key = derive_accept_key(key.as_bytes());
     let mut res = Response::new(Body::empty());
     *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
