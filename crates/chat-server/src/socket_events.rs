@@ -11,6 +11,7 @@ use chat_core::model::App;
 use chat_transport_ws::SocketHandler;
 
 use crate::state::AppState;
+use crate::watch_announce::watching_event;
 use crate::wire;
 
 /// Inbound socket callbacks for one app.
@@ -57,14 +58,7 @@ impl SocketHandler for Handler {
                 if !announce {
                     continue;
                 }
-                let event = Event {
-                    app: app.id.clone(),
-                    kind: EventKind::WatchingStop { user: user.clone() },
-                    created_at: now,
-                    cid: Some(cid),
-                    actor: Some(user.clone()),
-                    audience: Audience::Channel,
-                };
+                let event = watching_event(&app.id, &cid, &user, false, now);
                 let _ = state.bus.publish(Arc::new(event)).await;
             }
         });

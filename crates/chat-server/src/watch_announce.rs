@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chat_core::ids::{AppId, Cid};
+use chat_core::fanout::{Audience, Event, EventKind};
+use chat_core::ids::{AppId, Cid, UserId};
+use chat_core::time::Timestamp;
 
 /// Channels with more watching users than this are throttled.
 pub const THROTTLE_ABOVE: usize = 100;
@@ -46,6 +48,23 @@ impl WatchAnnouncer {
         }
         last.insert(key, now);
         true
+    }
+}
+
+/// `user.watching.start` (or `.stop`) of `user` in `cid`, for the channel's watchers.
+pub fn watching_event(app: &AppId, cid: &Cid, user: &UserId, start: bool, at: Timestamp) -> Event {
+    let user = user.clone();
+    Event {
+        app: app.clone(),
+        kind: if start {
+            EventKind::WatchingStart { user: user.clone() }
+        } else {
+            EventKind::WatchingStop { user: user.clone() }
+        },
+        created_at: at,
+        cid: Some(cid.clone()),
+        actor: Some(user),
+        audience: Audience::Channel,
     }
 }
 

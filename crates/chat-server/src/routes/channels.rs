@@ -9,7 +9,6 @@ use chat_core::engine::{
     Actor, AddMembers, ChannelAccess, ChannelTarget, GetOrCreateChannel, QueryChannels,
     RoleAssignment, StateOptions, TruncateChannel, UpdateChannel,
 };
-use chat_core::fanout::{Audience, Event, EventKind};
 use chat_core::ids::{ChannelId, ChannelTypeName, Cid, ConnectionId, Role, UserId};
 use chat_core::query::{ChannelField, MemberField, MessagePage};
 use chat_core::time::Timestamp;
@@ -20,6 +19,7 @@ use crate::http::{ApiResult, JsonBody, Reply};
 use crate::present;
 use crate::request::Ctx;
 use crate::state::AppState;
+use crate::watch_announce::watching_event;
 use crate::wire;
 
 /// The JSON document of a GET `?payload=` request (`{}` when absent).
@@ -94,16 +94,8 @@ pub async fn watch(state: &AppState, ctx: &Ctx, access: &ChannelAccess) {
     if !(state.watch_announcer).allow(&ctx.app.id, cid, watching, Instant::now()) {
         return;
     }
-    let event = Event {
-        app: ctx.app.id.clone(),
-        kind: EventKind::WatchingStart {
-            user: user.id.clone(),
-        },
-        created_at: state.engine.clock().now(),
-        cid: Some(cid.clone()),
-        actor: Some(user.id.clone()),
-        audience: Audience::Channel,
-    };
+    let now = state.engine.clock().now();
+    let event = watching_event(&ctx.app.id, cid, &user.id, true, now);
     state
         .publish(chat_core::engine::Outcome {
             value: (),
@@ -616,16 +608,8 @@ pub async fn stop_watching(
     if !registry.is_watching(&user.id, &cid)
         && (state.watch_announcer).allow(&ctx.app.id, &cid, watching, Instant::now())
     {
-        let event = Event {
-            app: ctx.app.id.clone(),
-            kind: EventKind::WatchingStop {
-                user: user.id.clone(),
-            },
-            created_at: state.engine.clock().now(),
-            cid: Some(cid),
-            actor: Some(user.id),
-            audience: Audience::Channel,
-        };
+        let now = state.engine.clock().now();
+        let event = watching_event(&ctx.app.id, &cid, &user.id, false, now);
         state
             .publish(chat_core::engine::Outcome {
                 value: (),
