@@ -88,10 +88,10 @@ pub async fn went_offline(state: &AppState, app: &chat_core::ids::AppId, id: &Us
     announce_presence(state, &app, user, false).await;
 }
 
-/// Tells the users who share a watched channel with `user` that it went online or offline
-/// (`user.presence.changed`, once per real transition; invisible users stay silent). The
-/// event crosses nodes with an empty audience: each node resolves it against its own
-/// sockets at delivery ([`presence_audience`]).
+/// Tells the sockets subscribed to `user`'s presence (`presence: true` on a query of a
+/// channel `user` is a member of) that it went online or offline (`user.presence.changed`,
+/// once per real transition; invisible users stay silent). The event crosses nodes with an
+/// empty audience: each node resolves it against its own subscriptions at delivery.
 pub async fn announce_presence(
     state: &AppState,
     app: &App,
