@@ -115,8 +115,13 @@ pub fn subscribe_presence(state: &AppState, ctx: &Ctx, access: &ChannelAccess, b
         return;
     }
     let Some(user) = &ctx.user else { return };
+    let registry = state.registry(&ctx.app.id);
     for conn in target_connections(state, ctx) {
         (state.presence_subs).subscribe(&ctx.app.id, &access.channel.cid, &conn, &user.id);
+        // A socket that closed meanwhile already ran its cleanup: undo, or the entry stays.
+        if registry.user_of(&conn).is_none() {
+            state.presence_subs.remove_connection(&conn);
+        }
     }
 }
 
